@@ -1,0 +1,229 @@
+"""Receptive fields of real ``nn.Module``s: an analytic walk and an autograd measurement.
+
+``walk`` turns a module's leaf layers (in registration order) into ``LayerSpec``s for
+``receptive.compute``. ``measure`` runs a positive-weight copy of the module and reports the
+bounding box of the input pixels whose gradient for one output unit is non-zero; ``expected_box``
+predicts that box from the analytic rows, so the two can be compared exactly. A mismatch means the
+walk missed something the forward pass does (functional pooling, skips, reshapes).
+
+Models join ``receptive --model NAME`` through ``register_model``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from nnlab.errors import NnlabError
+from nnlab.tools.receptive import LayerRow, LayerSpec, Pair, compute
+
+__all__ = ["ModelEntry", "register_model", "registered_models", "walk", "measure",
+           "expected_box", "specs_to_module"]
+
+
+# ---- registry ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model ``receptive --model`` can analyse: a zero-argument factory and its input (C, H, W)."""
+
+    name: str
+    factory: Callable[[], nn.Module]
+    input_shape: tuple[int, int, int]
+    description: str = ""
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, factory: Callable[[], nn.Module], input_shape: tuple[int, int, int],
+                   description: str = "") -> None:
+    """Make ``factory()`` available as ``nnlab receptive --model NAME`` (input shape is C, H, W)."""
+    _REGISTRY[name] = ModelEntry(name, factory, tuple(input_shape), description)  # type: ignore[arg-type]
+
+
+def registered_models() -> dict[str, ModelEntry]:
+    """All registered models, importing ``nnlab.tools.receptive_zoo`` first so built-ins are there."""
+    import nnlab.tools.receptive_zoo  # noqa: F401  (registers nnlab's own models on import)
+
+    return dict(sorted(_REGISTRY.items()))
+
+
+# ---- analytic walk ----------------------------------------------------------------------------
+
+# Leaf modules that leave the spatial geometry alone.
+_PASS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.Softmax,
+         nn.LogSoftmax, nn.Identity, nn.Dropout, nn.Dropout2d, nn.BatchNorm2d, nn.BatchNorm1d,
+         nn.GroupNorm, nn.Flatten, nn.PReLU, nn.Hardtanh, nn.Mish)
+
+
+def _pair(v) -> Pair:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def _conv_padding(m: nn.Conv2d) -> Pair:
+    if m.padding == "valid":
+        return (0, 0)
+    if m.padding == "same":
+        # PyTorch pads "same" by (d*(k-1))//2 on the left; that is what moves `start`.
+        return tuple(d * (k - 1) // 2 for k, d in zip(m.kernel_size, m.dilation))  # type: ignore[return-value]
+    return _pair(m.padding)
+
+
+def walk(model: nn.Module, input_hw: Pair | None = None) -> list[LayerSpec]:
+    """The module's leaf layers as specs. Linear and global/adaptive pooling become ``global``.
+
+    Assumes the leaves run in registration order (true for ``nn.Sequential`` chains); anything
+    spatial the walk cannot follow (upsampling, transposed convs) raises ``NnlabError``.
+    """
+    specs: list[LayerSpec] = []
+    for name, m in model.named_modules():
+        if list(m.children()):
+            continue  # containers: their leaves come next
+        label = f"{name or type(m).__name__}: {type(m).__name__}"
+        if isinstance(m, nn.Conv2d):
+            specs.append(LayerSpec("conv", _pair(m.kernel_size), _pair(m.stride), _conv_padding(m),
+                                   _pair(m.dilation), False, label))
+        elif isinstance(m, nn.MaxPool2d):
+            specs.append(LayerSpec("maxpool", _pair(m.kernel_size), _pair(m.stride or m.kernel_size),
+                                   _pair(m.padding), _pair(m.dilation), m.ceil_mode, label))
+        elif isinstance(m, nn.AvgPool2d):
+            specs.append(LayerSpec("avgpool", _pair(m.kernel_size), _pair(m.stride or m.kernel_size),
+                                   _pair(m.padding), (1, 1), m.ceil_mode, label))
+        elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+            specs.append(_adaptive(m, specs, input_hw, label))
+        elif isinstance(m, nn.Linear):
+            specs.append(LayerSpec("global", label=label))
+        elif not isinstance(m, _PASS):
+            raise NnlabError(f"receptive: cannot follow {type(m).__name__} ({name}) in a walk; "
+                             "only Conv2d, MaxPool2d, AvgPool2d, adaptive pooling and Linear change geometry")
+    return specs
+
+
+def _adaptive(m: nn.Module, specs: list[LayerSpec], input_hw: Pair | None, label: str) -> LayerSpec:
+    """Adaptive pooling is a plain pool when the output divides the input; otherwise whole input."""
+    out = m.output_size if isinstance(m.output_size, tuple) else (m.output_size, m.output_size)
+    size = compute(specs, input_hw)[-1].out if specs and input_hw else input_hw
+    if size is None or any(o is None for o in out):
+        return LayerSpec("global", label=label)
+    if out == (1, 1) or any(n % o for n, o in zip(size, out)):
+        return LayerSpec("global", label=label)  # windows overlap unevenly: be conservative
+    k = (size[0] // out[0], size[1] // out[1])
+    kind = "avgpool" if isinstance(m, nn.AdaptiveAvgPool2d) else "maxpool"
+    return LayerSpec(kind, k, k, label=label + f" (= k{k[0]}x{k[1]})")
+
+
+def specs_to_module(specs: list[LayerSpec], channels: int = 1) -> nn.Sequential:
+    """A real module with the specs' geometry (used by tests and by ``receptive --check``)."""
+    layers: list[nn.Module] = []
+    for s in specs:
+        if s.kind == "conv":
+            layers.append(nn.Conv2d(channels, channels, s.kernel, s.stride, s.padding, s.dilation))
+        elif s.kind == "maxpool":
+            layers.append(nn.MaxPool2d(s.kernel, s.stride, s.padding, s.dilation, ceil_mode=s.ceil_mode))
+        elif s.kind == "avgpool":
+            layers.append(nn.AvgPool2d(s.kernel, s.stride, s.padding, ceil_mode=s.ceil_mode))
+        else:
+            layers += [nn.Flatten(), nn.LazyLinear(1)]
+    return nn.Sequential(*layers)
+
+
+# ---- autograd measurement ---------------------------------------------------------------------
+
+class _DilatedMean(nn.Module):
+    """Mean over a dilated window: a depthwise all-ones conv, so every window pixel gets gradient."""
+
+    def __init__(self, k: Pair, s: Pair, p: Pair, d: Pair):
+        super().__init__()
+        self.k, self.s, self.p, self.d = k, s, p, d
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = x.shape[1]
+        w = torch.full((c, 1, *self.k), 1.0 / (self.k[0] * self.k[1]), dtype=x.dtype)
+        return F.conv2d(x, w, None, self.s, self.p, self.d, groups=c)  # (B,C,H,W) -> (B,C,H',W')
+
+
+def _probe(model: nn.Module) -> nn.Module:
+    """A float64 eval copy with positive weights, zero biases and max pooling turned into means.
+
+    Max pooling routes gradient to one pixel per window and mixed-sign weights can cancel, either
+    of which would hide pixels that do belong to the field.
+    """
+    probe = copy.deepcopy(model).double().eval()
+    for parent in list(probe.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, nn.MaxPool2d):
+                k, s, p, d = (_pair(child.kernel_size), _pair(child.stride or child.kernel_size),
+                              _pair(child.padding), _pair(child.dilation))
+                new = (nn.AvgPool2d(k, s, p, ceil_mode=child.ceil_mode) if d == (1, 1)
+                       else _DilatedMean(k, s, p, d))
+                setattr(parent, name, new)
+            elif isinstance(child, nn.AdaptiveMaxPool2d):
+                setattr(parent, name, nn.AdaptiveAvgPool2d(child.output_size))
+    with torch.no_grad():
+        for pname, p in probe.named_parameters():
+            if pname.endswith("bias"):
+                p.zero_()
+            else:
+                # 1/fan-in keeps activations near the input's scale through deep stacks.
+                p.fill_(1.0 / max(1, math.prod(p.shape[1:])))
+        for bname, b in probe.named_buffers():
+            if bname.endswith("running_mean"):
+                b.zero_()
+            elif bname.endswith("running_var"):
+                b.fill_(1.0)
+    return probe
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Bounding box (rows, cols; inclusive) of non-zero input gradient for one output unit."""
+
+    unit: tuple[int, ...]
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+
+    @property
+    def extent(self) -> Pair:
+        return (self.rows[1] - self.rows[0] + 1, self.cols[1] - self.cols[0] + 1)
+
+
+def measure(model: nn.Module, input_shape: tuple[int, int, int]) -> Measurement:
+    """Backpropagate from the centre output unit of ``model`` (channels summed) and box the gradient."""
+    probe = _probe(model)
+    gen = torch.Generator().manual_seed(0)
+    # Positive inputs keep every ReLU open; uniform noise avoids constant-input degeneracies.
+    x = (0.5 + torch.rand((1, *input_shape), generator=gen, dtype=torch.float64)).requires_grad_(True)
+    out = probe(x)
+    if out.dim() == 4:  # (1, C, H', W'): the centre spatial position, all channels
+        unit = (out.shape[2] // 2, out.shape[3] // 2)
+        target = out[0, :, unit[0], unit[1]].sum()
+    else:               # (1, F) or other: the first feature
+        unit = (0,)
+        target = out.reshape(-1)[0]
+    (grad,) = torch.autograd.grad(target, x)
+    hit = grad[0].abs().sum(0) > 0  # (H, W)
+    if not hit.any():
+        raise NnlabError("receptive: the chosen output unit has no input gradient at all")
+    r = hit.any(1).nonzero().flatten()
+    c = hit.any(0).nonzero().flatten()
+    return Measurement(unit, (int(r[0]), int(r[-1])), (int(c[0]), int(c[-1])))
+
+
+def expected_box(rows: list[LayerRow], input_hw: Pair, unit: tuple[int, ...]) -> tuple[Pair, Pair]:
+    """The analytic prediction of ``measure``'s box: the field of ``unit`` clipped to the input."""
+    last = rows[-1]
+    if last.rf is None or len(unit) != 2:
+        return (0, input_hw[0] - 1), (0, input_hw[1] - 1)
+    box = []
+    for ax in (0, 1):
+        centre = last.start[ax] + unit[ax] * last.jump[ax]
+        half = (last.rf[ax] - 1) / 2
+        box.append((max(0, math.ceil(centre - half)), min(input_hw[ax] - 1, math.floor(centre + half))))
+    return box[0], box[1]

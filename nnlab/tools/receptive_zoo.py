@@ -1,0 +1,1 @@
+"""nnlab's own conv models, registered for `nnlab receptive --model NAME`."""
