@@ -1,0 +1,64 @@
+"""The Typer application: a root callback with --version, and every command module joined in.
+
+Command modules live in nnlab.cli.commands; each exposes `register(app)`. They import
+torch only inside their functions, so `nnlab --help` and completion stay instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from nnlab import __version__
+
+app = typer.Typer(
+    name="nnlab",
+    help="A terminal lab for classic deep-learning experiments. Every run is saved; browse them with `nnlab browse`.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nnlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Show the version and exit.")] = None,
+) -> None:
+    """A terminal lab for classic deep-learning experiments."""
+
+
+def _register_commands() -> None:
+    from nnlab.cli import commands
+
+    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{commands.__name__}.{module.name}").register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console entry point: usage errors become one line and exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "nnlab"
+        typer.echo(f"error: {exc.format_message()} (see `{where} --help`)", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

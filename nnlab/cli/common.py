@@ -1,0 +1,96 @@
+"""What every command shares: one-line errors with exit codes, and running an experiment as a run."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from nnlab.errors import EXIT_FAILED, EXIT_INTERRUPTED, NnlabError
+
+T = TypeVar("T")
+
+
+def make_console(json_output: bool = False) -> Console:
+    """The console for human output: stderr when stdout carries JSON."""
+    return Console(stderr=json_output, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print `error: message` as one line on stderr and exit with `code`."""
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn NnlabError raised inside into a one-line message and its exit code."""
+    try:
+        yield
+    except NnlabError as exc:
+        fail(exc.message, exc.exit_code)
+
+
+def build(config_type: Callable[..., T], **values: Any) -> T:
+    """Construct a config, turning its validation errors into one-line usage errors."""
+    with user_errors():
+        return config_type(**values)
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object on stdout."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=_default) + "\n")
+    sys.stdout.flush()
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    if is_dataclass(obj):
+        return asdict(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def execute(command: str, config: Any, experiment: Callable[[Any, Any], dict], *,
+            runs_dir: Path | None, json_output: bool) -> dict:
+    """Run `experiment(config, recorder)` as a recorded run and handle its ending.
+
+    Exit codes: 2 for a problem the user can fix, 130 for Ctrl-C (the run is kept, marked
+    interrupted), 1 for an unexpected failure (traceback saved in the run, not shown).
+    """
+    from nnlab.core.device import describe_device, resolve_device
+    from nnlab.runs.recorder import ConsoleRecorder
+    from nnlab.runs.store import RunStore
+
+    console = make_console(json_output)
+    config_values = asdict(config) if is_dataclass(config) else dict(config)
+    with user_errors():
+        device = describe_device(resolve_device(config_values["device"])) if "device" in config_values else None
+        store = RunStore(runs_dir)
+        writer = store.create(command, config_values, seed=config_values.get("seed"), device=device)
+    recorder = ConsoleRecorder(writer, store, console)
+    try:
+        with writer:
+            result = experiment(config, recorder)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted:[/] run kept at {writer.path} (status interrupted, metrics so far saved)")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except NnlabError as exc:
+        fail(f"{exc.message} (run {writer.id} marked failed)", exc.exit_code)
+    except Exception as exc:  # a bug: keep the traceback for the report, show one line
+        (writer.path / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        fail(f"internal error {type(exc).__name__}: {exc}; traceback saved in {writer.path / 'error.log'}",
+             EXIT_FAILED)
+    console.print(f"[green]run saved:[/] {writer.path}")
+    if json_output:
+        print_json({"run_id": writer.id, "run_dir": str(writer.path), **result})
+    return result

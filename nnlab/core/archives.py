@@ -1,0 +1,169 @@
+"""Where each dataset's canonical archives live on disk, their checksums, and importing them.
+
+The file names and md5 sums come from torchvision's own dataset classes, so nnlab checks
+exactly what torchvision's downloader would fetch.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from nnlab.errors import NnlabError
+
+DATASET_NAMES = ("mnist", "fashion-mnist", "cifar10")
+
+
+@dataclass(frozen=True)
+class ArchiveSpec:
+    """The canonical files of one dataset, relative to the data directory."""
+
+    name: str  # nnlab's name for it
+    folder: str  # sub-folder of the data dir torchvision uses
+    files: tuple[tuple[str, str], ...]  # (file name, md5)
+
+    def path(self, data_dir: Path, filename: str) -> Path:
+        """Where `filename` belongs under `data_dir`."""
+        return data_dir / self.folder / filename
+
+
+def archive_spec(name: str) -> ArchiveSpec:
+    """The spec for `name` (mnist, fashion-mnist or cifar10)."""
+    from torchvision import datasets  # heavy: import only when data is touched
+
+    if name == "mnist":
+        return ArchiveSpec("mnist", "MNIST/raw", tuple(datasets.MNIST.resources))
+    if name == "fashion-mnist":
+        return ArchiveSpec("fashion-mnist", "FashionMNIST/raw", tuple(datasets.FashionMNIST.resources))
+    if name == "cifar10":
+        return ArchiveSpec("cifar10", ".", ((datasets.CIFAR10.filename, datasets.CIFAR10.tgz_md5),))
+    raise NnlabError(f"unknown dataset '{name}'; choose one of {', '.join(DATASET_NAMES)}")
+
+
+def default_data_dir(data_dir: str | Path | None = None) -> Path:
+    """The data directory: the argument, else `$NNLAB_DATA`, else the per-user cache."""
+    if data_dir:
+        return Path(data_dir).expanduser()
+    if os.environ.get("NNLAB_DATA"):
+        return Path(os.environ["NNLAB_DATA"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "nnlab" / "data"
+
+
+def md5sum(path: Path, chunk: int = 1 << 20) -> str:
+    """The md5 hex digest of a file."""
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class FileStatus:
+    """What the data dir holds of one canonical file."""
+
+    dataset: str
+    filename: str
+    path: Path
+    present: bool
+    size: int | None
+    checksum_ok: bool | None  # None: not checked (file absent, or only its extracted form is there)
+
+
+def status(data_dir: Path, names: tuple[str, ...] = DATASET_NAMES) -> list[FileStatus]:
+    """One row per canonical file of each dataset in `names`."""
+    rows = []
+    for name in names:
+        spec = archive_spec(name)
+        for filename, md5 in spec.files:
+            path = spec.path(data_dir, filename)
+            extracted = path.with_suffix("") if filename.endswith(".gz") else None
+            if path.exists():
+                rows.append(FileStatus(name, filename, path, True, path.stat().st_size, md5sum(path) == md5))
+            elif extracted is not None and extracted.exists():
+                rows.append(FileStatus(name, extracted.name, extracted, True, extracted.stat().st_size, None))
+            else:
+                rows.append(FileStatus(name, filename, path, False, None, None))
+    return rows
+
+
+def _find_source(source: Path, filename: str) -> Path | None:
+    """`filename` directly in `source` or anywhere below it."""
+    direct = source / filename
+    if direct.is_file():
+        return direct
+    return next((p for p in sorted(source.rglob(filename)) if p.is_file()), None)
+
+
+def import_archives(source: Path, data_dir: Path, names: tuple[str, ...] = DATASET_NAMES) -> list[tuple[str, str, str]]:
+    """Copy the canonical archives found under `source` into `data_dir`, verifying each md5.
+
+    Returns (dataset, file, outcome) rows. A file whose checksum is wrong is refused and
+    nothing of it is left in `data_dir`; if every file found was refused, raises NnlabError.
+    """
+    if not source.exists():
+        raise NnlabError(f"{source} does not exist; give the folder that holds the downloaded archives")
+    done: list[tuple[str, str, str]] = []
+    refused: list[str] = []
+    for name in names:
+        spec = archive_spec(name)
+        for filename, md5 in spec.files:
+            found = source if source.is_file() and source.name == filename else None
+            found = found or (_find_source(source, filename) if source.is_dir() else None)
+            if found is None:
+                continue
+            target = spec.path(data_dir, filename)
+            if target.exists() and md5sum(target) == md5:
+                done.append((name, filename, "already present"))
+                continue
+            actual = md5sum(found)
+            if actual != md5:
+                refused.append(f"{found} (md5 {actual}, expected {md5})")
+                done.append((name, filename, "refused: checksum mismatch (corrupt or truncated)"))
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.partial")
+            try:
+                shutil.copyfile(found, tmp)
+                if md5sum(tmp) != md5:
+                    raise OSError("copy does not match its source's checksum")
+                os.replace(tmp, target)
+                _drop_stale_extraction(target)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise NnlabError(f"could not copy {found} to {target}: {exc}") from None
+            done.append((name, filename, "imported"))
+    if not done:
+        raise NnlabError(
+            f"no canonical archives found in {source}; expected files such as "
+            "train-images-idx3-ubyte.gz (MNIST, Fashion-MNIST) or cifar-10-python.tar.gz"
+        )
+    if refused and all(outcome.startswith("refused") for *_, outcome in done):
+        raise NnlabError(f"refused {refused[0]}; download that file again and re-run `nnlab data import`")
+    return done
+
+
+def _drop_stale_extraction(archive: Path) -> None:
+    """An extracted copy from an older archive would shadow the new one; remove it."""
+    if archive.suffix == ".gz":
+        archive.with_suffix("").unlink(missing_ok=True)
+
+
+def gunzip_atomic(archive: Path, target: Path) -> None:
+    """Decompress `archive` to `target`, leaving no partial file if it is corrupt."""
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        with gzip.open(archive, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, target)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        tmp.unlink(missing_ok=True)
+        raise NnlabError(
+            f"{archive} is corrupt or truncated ({exc}); delete it and import a good copy "
+            "with `nnlab data import PATH`"
+        ) from None

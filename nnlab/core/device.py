@@ -1,0 +1,44 @@
+"""Choosing the device and seeding every random generator a run uses."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from nnlab.errors import NnlabError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` picks CUDA, then MPS, then the CPU; an explicit choice must be available."""
+    if name not in DEVICE_CHOICES and not name.startswith("cuda:"):
+        raise NnlabError(f"unknown --device '{name}'; choose one of {', '.join(DEVICE_CHOICES)}")
+    mps = getattr(torch.backends, "mps", None)
+    mps_ok = bool(mps and mps.is_available())
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if mps_ok else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise NnlabError("--device cuda asked for, but no CUDA GPU is visible; use --device cpu or auto")
+    if name == "mps" and not mps_ok:
+        raise NnlabError("--device mps asked for, but MPS is not available; use --device cpu or auto")
+    return torch.device(name)
+
+
+def describe_device(device: torch.device) -> str:
+    """A human name for the device, recorded with each run."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, numpy and torch; return a CPU generator for data order."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)

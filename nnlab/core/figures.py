@@ -1,0 +1,101 @@
+"""PNG figures through matplotlib (headless) and the image grids both outputs share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+
+def image_grid(images: np.ndarray, ncols: int, pad: int = 1, fill: float = 1.0) -> np.ndarray:
+    """Tile (N, H, W) or (N, H, W, 3) images into one array, `ncols` per row, `pad` pixels apart."""
+    images = np.asarray(images, dtype=np.float32)
+    n, h, w = images.shape[:3]
+    rows = -(-n // ncols)
+    shape = (rows * (h + pad) - pad, ncols * (w + pad) - pad) + images.shape[3:]
+    grid = np.full(shape, fill, dtype=np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncols)
+        grid[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = img
+    return grid
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_images(path: Path, images: np.ndarray, *, titles: Sequence[str] | None = None,
+                ncols: int = 10, suptitle: str = "", cmap: str = "gray") -> Path:
+    """Save (N, H, W[, 3]) images in [0, 1] as a labelled grid PNG."""
+    plt = _pyplot()
+    n = len(images)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.35 * nrows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(np.clip(images[i], 0, 1), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def save_line_plot(path: Path, series: dict[str, tuple[Sequence[float], Sequence[float]]], *,
+                   title: str = "", xlabel: str = "", ylabel: str = "", logy: bool = False,
+                   logx: bool = False, marks: dict[str, tuple[float, float]] | None = None) -> Path:
+    """Save named (xs, ys) series as a line plot PNG; `marks` labels single points."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, (xs, ys) in series.items():
+        ax.plot(xs, ys, label=label, marker="o" if len(xs) <= 30 else None, markersize=3)
+    for label, (x, y) in (marks or {}).items():
+        ax.plot([x], [y], "k*", markersize=10)
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(6, 6))
+    if logy:
+        ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if len(series) > 1:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def save_heatmap(path: Path, matrix: np.ndarray, *, row_labels: Sequence[str], col_labels: Sequence[str],
+                 title: str = "", xlabel: str = "", ylabel: str = "") -> Path:
+    """Save a count matrix as an annotated heatmap PNG."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    im = ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(col_labels)), labels=col_labels)
+    ax.set_yticks(range(len(row_labels)), labels=row_labels)
+    top = matrix.max() if matrix.size else 0
+    for (i, j), value in np.ndenumerate(matrix):
+        ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=7,
+                color="white" if value > top / 2 else "black")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
