@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Callable
 
 __all__ = ["FUNCTIONS", "OPTIMIZERS", "LossFn", "Trace", "make_function", "simulate", "crosses",
@@ -96,11 +97,19 @@ class Trace:
         return [{"t": t + 1, **{c: getattr(self, c)[t] for c in self.COLUMNS}} for t in range(len(self.x))]
 
 
+def _fma_exact(a: float, b: float, c: float) -> float:
+    # a*b + c rounded once (Python < 3.13 has no math.fma); Fractions are exact.
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+_fma = getattr(math, "fma", _fma_exact)
+
+
 def _lerp(start: float, end: float, weight: float) -> float:
-    # torch.lerp's two formulas, so our m_t agrees with torch.optim.Adam to the last bit.
+    # torch.lerp's two fused formulas, so our m_t agrees with torch.optim.Adam to the last bit.
     if weight < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1.0 - weight)
+        return _fma(weight, end - start, start)
+    return _fma(-(1.0 - weight), end - start, end)
 
 
 def simulate(fn: LossFn, optimizer: str = "adam", x0: float = 0.0, steps: int = 30, lr: float = 0.3,
@@ -132,7 +141,7 @@ def simulate(fn: LossFn, optimizer: str = "adam", x0: float = 0.0, steps: int = 
             x = x - lr * m
         else:
             m = _lerp(m, g, 1 - beta1)
-            v = v * beta2 + (1 - beta2) * g * g
+            v = _fma((1 - beta2) * g, g, v * beta2)  # torch's addcmul, fused
             bc1, bc2 = 1 - beta1 ** t, 1 - beta2 ** t
             m_hat, v_hat = m / bc1, v / bc2
             denom = math.sqrt(v) / bc2 ** 0.5 + eps
