@@ -29,17 +29,19 @@ class TrainState:
     optimizer: torch.optim.Optimizer
     epoch: int = 0  # 1-based while training
     step: int = 0  # optimizer steps taken so far
+    loss: torch.Tensor | None = None  # the last step's training loss, detached (no CPU sync)
     history: list["EpochResult"] = field(default_factory=list)
 
 
 @dataclass
 class EpochResult:
-    """Mean metrics over one epoch's training batches and over the test split."""
+    """Mean metrics over one epoch's training batches, the validation and the test split."""
 
     epoch: int
     train: dict[str, float]
     test: dict[str, float]
     seconds: float
+    val: dict[str, float] = field(default_factory=dict)  # empty unless fit() was given `val`
 
 
 class Callback:
@@ -84,12 +86,13 @@ def evaluate(model: nn.Module, objective: Objective, batches: Batches) -> dict[s
 
 
 def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective, train: Batches, *,
-        epochs: int, recorder: Recorder, test: Batches | None = None,
+        epochs: int, recorder: Recorder, test: Batches | None = None, val: Batches | None = None,
         scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
         callbacks: Sequence[Callback] = (), log_every: int = 50) -> list[EpochResult]:
     """Train `model` for `epochs`; return per-epoch results (also recorded as metrics).
 
-    `scheduler`, if given, steps after every optimizer step. Ctrl-C propagates as
+    `val`, if given, is evaluated each epoch like `test` and recorded as split "val" (the
+    split to choose hyper-parameters on). `scheduler`, if given, steps after every optimizer step. Ctrl-C propagates as
     KeyboardInterrupt after the metrics so far are on disk.
     """
     state = TrainState(model, optimizer)
@@ -108,6 +111,7 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
                 if scheduler is not None:
                     scheduler.step()
                 state.step += 1
+                state.loss = loss.detach()
                 seen += len(labels)
                 means.add({"loss": loss, **extras}, len(labels))
                 window.add({"loss": loss}, len(labels))
@@ -123,7 +127,8 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
         train_metrics = means.result()
         seconds = time.perf_counter() - start
         test_metrics = evaluate(model, objective, test) if test is not None else {}
-        result = EpochResult(epoch, train_metrics, test_metrics, seconds)
+        val_metrics = evaluate(model, objective, val) if val is not None else {}
+        result = EpochResult(epoch, train_metrics, test_metrics, seconds, val_metrics)
         state.history.append(result)
         _record_epoch(recorder, result, state.step, seen)
         for callback in callbacks:
@@ -132,10 +137,11 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
 
 
 def _record_epoch(recorder: Recorder, result: EpochResult, step: int, seen: int) -> None:
-    for split, values in (("train", result.train), ("test", result.test)):
+    for split, values in (("train", result.train), ("val", result.val), ("test", result.test)):
         for name, value in values.items():
             recorder.metric(name, value, step=step, epoch=result.epoch, split=split)
     recorder.metric("images_per_s", seen / max(result.seconds, 1e-9), step=step, epoch=result.epoch, split="train")
     parts = [f"train {k} {v:.4g}" for k, v in result.train.items()]
+    parts += [f"val {k} {v:.4g}" for k, v in result.val.items()]
     parts += [f"test {k} {v:.4g}" for k, v in result.test.items()]
     recorder.info(f"epoch {result.epoch}: " + " · ".join(parts) + f" · {result.seconds:.1f}s")
