@@ -26,7 +26,7 @@ from nnlab.errors import NnlabError
 
 __all__ = [
     "LayerSpec", "LayerRow", "ReceptiveParseError", "TableLine",
-    "parse", "compute", "parse_input_size", "parse_table", "format_rf",
+    "parse", "compute", "parse_input_size", "parse_table", "format_rf", "output_size",
 ]
 
 Pair = tuple[int, int]
@@ -241,7 +241,7 @@ def parse_input_size(text: str) -> Pair:
 
 # ---- arithmetic -------------------------------------------------------------------------------
 
-def _out_size(n: int, k_eff: int, s: int, p: int, ceil_mode: bool) -> int:
+def output_size(n: int, k_eff: int, s: int, p: int, ceil_mode: bool) -> int:
     """PyTorch's output length: floor((n + 2p - k_eff)/s) + 1, or ceil(...) for ceil_mode pooling."""
     span = n + 2 * p - k_eff
     # Python's // floors like PyTorch's div_rtn, negative spans included.
@@ -289,7 +289,7 @@ def compute(layers: list[LayerSpec], input_size: Pair | None = None) -> list[Lay
                 jump[ax] *= spec.stride[ax]
             out = None
             if size is not None:
-                out = tuple(_out_size(size[ax], spec.effective_kernel[ax], spec.stride[ax],
+                out = tuple(output_size(size[ax], spec.effective_kernel[ax], spec.stride[ax],
                                       spec.padding[ax], spec.ceil_mode) for ax in (0, 1))
         rows.append(LayerRow(i, spec, (jump[0], jump[1]), None if whole else (rf[0], rf[1]),
                              (start[0], start[1]), out, _flags(spec, out)))
