@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from nnlab.errors import NnlabError
 from nnlab.tools.receptive import LayerRow, LayerSpec, Pair, compute
 
-__all__ = ["ModelEntry", "register_model", "registered_models", "walk", "measure",
+__all__ = ["ModelEntry", "register_model", "registered_models", "walk", "measure", "measure_layers",
            "expected_box", "specs_to_module"]
 
 
@@ -76,17 +76,50 @@ def _conv_padding(m: nn.Conv2d) -> Pair:
     return _pair(m.padding)
 
 
-def walk(model: nn.Module, input_hw: Pair | None = None) -> list[LayerSpec]:
-    """The module's leaf layers as specs. Linear and global/adaptive pooling become ``global``.
+_GEOMETRY = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Linear)
 
-    Assumes the leaves run in registration order (true for ``nn.Sequential`` chains); anything
-    spatial the walk cannot follow (upsampling, transposed convs) raises ``NnlabError``.
+
+def _calls(model: nn.Module, input_shape: tuple[int, int, int] | None) -> list[tuple[str, nn.Module, Pair | None]]:
+    """Leaf modules as (name, module, input H x W) in the order the forward pass calls them.
+
+    Without an input shape, registration order stands in (right for nn.Sequential chains).
+    Execution order matters: a pooling layer defined once and called twice counts twice.
+    """
+    names = {m: n for n, m in model.named_modules()}
+    leaves = [m for m in model.modules() if not list(m.children())]
+    if input_shape is None:
+        return [(names[m], m, None) for m in leaves]
+    calls: list[tuple[str, nn.Module, Pair | None]] = []
+
+    def hook(m, args, _out):
+        x = args[0] if args else None
+        hw = tuple(x.shape[-2:]) if isinstance(x, torch.Tensor) and x.dim() == 4 else None
+        calls.append((names[m], m, hw))
+
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *input_shape))
+    except RuntimeError as exc:
+        raise NnlabError(f"receptive: the model does not accept input {input_shape}: {exc}") from None
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    return calls
+
+
+def walk(model: nn.Module, input_shape: tuple[int, int, int] | None = None) -> list[LayerSpec]:
+    """The module's geometry as specs, in call order. Linear and global pooling become ``global``.
+
+    Functional calls inside ``forward`` (``F.max_pool2d``) are invisible here; the autograd
+    measurement sees them, which is why the two are shown side by side. Spatial layers the walk
+    cannot express (upsampling, transposed convs) raise ``NnlabError``.
     """
     specs: list[LayerSpec] = []
-    for name, m in model.named_modules():
-        if list(m.children()):
-            continue  # containers: their leaves come next
-        label = f"{name or type(m).__name__}: {type(m).__name__}"
+    for name, m, hw in _calls(model, input_shape):
+        label = f"{name or 'model'} {type(m).__name__}"
         if isinstance(m, nn.Conv2d):
             specs.append(LayerSpec("conv", _pair(m.kernel_size), _pair(m.stride), _conv_padding(m),
                                    _pair(m.dilation), False, label))
@@ -97,7 +130,7 @@ def walk(model: nn.Module, input_hw: Pair | None = None) -> list[LayerSpec]:
             specs.append(LayerSpec("avgpool", _pair(m.kernel_size), _pair(m.stride or m.kernel_size),
                                    _pair(m.padding), (1, 1), m.ceil_mode, label))
         elif isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
-            specs.append(_adaptive(m, specs, input_hw, label))
+            specs.append(_adaptive(m, hw, label))
         elif isinstance(m, nn.Linear):
             specs.append(LayerSpec("global", label=label))
         elif not isinstance(m, _PASS):
@@ -106,17 +139,15 @@ def walk(model: nn.Module, input_hw: Pair | None = None) -> list[LayerSpec]:
     return specs
 
 
-def _adaptive(m: nn.Module, specs: list[LayerSpec], input_hw: Pair | None, label: str) -> LayerSpec:
+def _adaptive(m: nn.Module, hw: Pair | None, label: str) -> LayerSpec:
     """Adaptive pooling is a plain pool when the output divides the input; otherwise whole input."""
     out = m.output_size if isinstance(m.output_size, tuple) else (m.output_size, m.output_size)
-    size = compute(specs, input_hw)[-1].out if specs and input_hw else input_hw
-    if size is None or any(o is None for o in out):
-        return LayerSpec("global", label=label)
-    if out == (1, 1) or any(n % o for n, o in zip(size, out)):
-        return LayerSpec("global", label=label)  # windows overlap unevenly: be conservative
-    k = (size[0] // out[0], size[1] // out[1])
+    out = tuple(n if o is None else o for o, n in zip(out, hw or (None, None)))
+    if hw is None or None in out or out == (1, 1) or any(n % o for n, o in zip(hw, out)):
+        return LayerSpec("global", label=label)  # uneven, overlapping windows: be conservative
+    k = (hw[0] // out[0], hw[1] // out[1])
     kind = "avgpool" if isinstance(m, nn.AdaptiveAvgPool2d) else "maxpool"
-    return LayerSpec(kind, k, k, label=label + f" (= k{k[0]}x{k[1]})")
+    return LayerSpec(kind, k, k, label=f"{label} (= k{k[0]}x{k[1]})")
 
 
 def specs_to_module(specs: list[LayerSpec], channels: int = 1) -> nn.Sequential:
@@ -194,26 +225,53 @@ class Measurement:
         return (self.rows[1] - self.rows[0] + 1, self.cols[1] - self.cols[0] + 1)
 
 
-def measure(model: nn.Module, input_shape: tuple[int, int, int]) -> Measurement:
-    """Backpropagate from the centre output unit of ``model`` (channels summed) and box the gradient."""
-    probe = _probe(model)
-    gen = torch.Generator().manual_seed(0)
-    # Positive inputs keep every ReLU open; uniform noise avoids constant-input degeneracies.
-    x = (0.5 + torch.rand((1, *input_shape), generator=gen, dtype=torch.float64)).requires_grad_(True)
-    out = probe(x)
-    if out.dim() == 4:  # (1, C, H', W'): the centre spatial position, all channels
-        unit = (out.shape[2] // 2, out.shape[3] // 2)
-        target = out[0, :, unit[0], unit[1]].sum()
-    else:               # (1, F) or other: the first feature
-        unit = (0,)
-        target = out.reshape(-1)[0]
-    (grad,) = torch.autograd.grad(target, x)
-    hit = grad[0].abs().sum(0) > 0  # (H, W)
+_PROBED = (nn.Conv2d, nn.AvgPool2d, _DilatedMean, nn.AdaptiveAvgPool2d, nn.Linear)
+
+
+def _box(grad: torch.Tensor, unit: tuple[int, ...]) -> Measurement:
+    hit = grad[0].abs().sum(0) > 0  # (C, H, W) -> (H, W): pixels this unit depends on
     if not hit.any():
-        raise NnlabError("receptive: the chosen output unit has no input gradient at all")
+        raise NnlabError("receptive: an output unit has no input gradient at all")
     r = hit.any(1).nonzero().flatten()
     c = hit.any(0).nonzero().flatten()
     return Measurement(unit, (int(r[0]), int(r[-1])), (int(c[0]), int(c[-1])))
+
+
+def measure_layers(model: nn.Module, input_shape: tuple[int, int, int]) -> list[Measurement]:
+    """For every geometry call (the order of ``walk``), the box of one output unit's input gradient.
+
+    The unit is the centre spatial position with its channels summed, or the first feature of a
+    flat output.
+    """
+    probe = _probe(model)
+    outs: list[torch.Tensor] = []
+    handles = [m.register_forward_hook(lambda _m, _a, out: outs.append(out))
+               for m in probe.modules() if isinstance(m, _PROBED)]
+    gen = torch.Generator().manual_seed(0)
+    # Positive inputs keep every ReLU open; uniform noise avoids constant-input degeneracies.
+    x = (0.5 + torch.rand((1, *input_shape), generator=gen, dtype=torch.float64)).requires_grad_(True)
+    try:
+        probe(x)
+    finally:
+        for h in handles:
+            h.remove()
+    if not outs:
+        raise NnlabError("receptive: the model has no Conv2d, pooling or Linear layer to measure")
+    found = []
+    for out in outs:
+        if out.dim() == 4:  # (1, C, H', W')
+            unit: tuple[int, ...] = (out.shape[2] // 2, out.shape[3] // 2)
+            target = out[0, :, unit[0], unit[1]].sum()
+        else:
+            unit, target = (0,), out.reshape(-1)[0]
+        (grad,) = torch.autograd.grad(target, x, retain_graph=True)
+        found.append(_box(grad, unit))
+    return found
+
+
+def measure(model: nn.Module, input_shape: tuple[int, int, int]) -> Measurement:
+    """The box of the last geometry layer's centre unit: the model's receptive field, measured."""
+    return measure_layers(model, input_shape)[-1]
 
 
 def expected_box(rows: list[LayerRow], input_hw: Pair, unit: tuple[int, ...]) -> tuple[Pair, Pair]:

@@ -11,7 +11,8 @@ from torch import nn
 from nnlab.errors import NnlabError
 from nnlab.tools.receptive import (LayerSpec, ReceptiveParseError, compute, format_rf, parse,
                                    parse_input_size, parse_table)
-from nnlab.tools.receptive_model import expected_box, measure, specs_to_module, walk
+from nnlab.tools.receptive_model import (expected_box, measure, measure_layers, registered_models,
+                                         specs_to_module, walk)
 
 # The assignment's table (question 6); row 1's 8 x 8 is given there, the rest worked by hand:
 # r += (k-1)*j, j *= s.
@@ -150,7 +151,7 @@ def test_random_stacks_match_autograd():
 def test_walk_a_module_with_global_layers():
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(4, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2))
-    specs = walk(model, (28, 28))
+    specs = walk(model, (1, 28, 28))
     rows = compute(specs, (28, 28))
     assert rows[-1].rf == (10, 10) and rows[-1].out == (7, 7)
     m = measure(model, (1, 28, 28))
@@ -158,17 +159,17 @@ def test_walk_a_module_with_global_layers():
     assert m.extent == (10, 10)
 
     head = nn.Sequential(model, nn.Flatten(), nn.Linear(8 * 49, 2))
-    rows = compute(walk(head, (28, 28)), (28, 28))
+    rows = compute(walk(head, (1, 28, 28)), (28, 28))
     assert rows[-1].rf is None and format_rf(rows[-1].rf) == "whole input"
     assert measure(head, (1, 28, 28)).extent == (28, 28)
 
 
 def test_walk_adaptive_pooling_and_same_padding():
     body = nn.Sequential(nn.Conv2d(1, 2, 3, padding="same"), nn.AdaptiveAvgPool2d(4))
-    rows = compute(walk(body, (8, 8)), (8, 8))
+    rows = compute(walk(body, (1, 8, 8)), (8, 8))
     assert rows[0].out == (8, 8) and rows[1].rf == (4, 4) and rows[1].out == (4, 4)
     glob = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveMaxPool2d(1))
-    assert compute(walk(glob, (9, 9)), (9, 9))[-1].rf is None
+    assert compute(walk(glob, (1, 9, 9)), (9, 9))[-1].rf is None
     assert measure(glob, (1, 9, 9)).extent == (9, 9)
 
 
@@ -195,3 +196,39 @@ def test_table_file_as_pasted_from_the_assignment():
     assert [(r.line_no, r.label, r.expected) for r in rows] == [(2, "1", (8, 8)), (4, "2", None),
                                                                 (5, "3", (3, 5))]
     assert rf_of(rows[0].text) == (8, 8) and rf_of(rows[1].text) == (26, 26)
+
+
+def test_walk_follows_call_order_of_a_shared_pool_and_functional_relu():
+    from nnlab.core.models.classifiers import CNN
+
+    model = CNN()  # one MaxPool2d module called twice; ReLU is functional
+    specs = walk(model, (1, 28, 28))
+    assert [s.kind for s in specs] == ["conv", "maxpool", "conv", "maxpool", "global", "global"]
+    rows = compute(specs, (28, 28))
+    assert [r.rf for r in rows[:4]] == [(5, 5), (6, 6), (14, 14), (16, 16)]
+    assert [r.out for r in rows[:4]] == [(24, 24), (12, 12), (8, 8), (4, 4)]
+    measured = measure_layers(model, (1, 28, 28))
+    assert len(measured) == len(rows)
+    for row, m in zip(rows, measured):
+        assert (m.rows, m.cols) == expected_box(rows[:row.index + 1], (28, 28), m.unit)
+
+
+def test_measurement_exposes_what_the_walk_cannot_see():
+    class Hidden(nn.Module):  # pools functionally: the walk sees two 3x3 convs only
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            return self.b(torch.nn.functional.max_pool2d(self.a(x), 2))
+
+    rows = compute(walk(Hidden(), (1, 20, 20)), (20, 20))
+    assert rows[-1].rf == (5, 5)
+    assert measure(Hidden(), (1, 20, 20)).extent == (8, 8)  # the truth, including the pool
+
+
+def test_registry_lists_nnlab_models():
+    models = registered_models()
+    assert "mnist-cnn" in models
+    entry = models["mnist-cnn"]
+    assert entry.input_shape == (1, 28, 28) and isinstance(entry.factory(), nn.Module)
