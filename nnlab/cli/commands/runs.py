@@ -1,0 +1,369 @@
+"""`nnlab runs`: list, show, diff, export, rm and tail saved runs, for people and for scripts."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nnlab.cli.common import fail, make_console, print_json, user_errors
+from nnlab.cli.options import RUNS_AND_DATA, JsonOpt, RunsDirOpt
+
+runs_app = typer.Typer(no_args_is_help=True, rich_markup_mode="rich",
+                       help="List, show, compare, export and delete saved runs; `runs tail` follows one live.")
+
+RunRef = Annotated[str, typer.Argument(help="A run: its id, a unique prefix or suffix of it, its path, or `latest`.",
+                                       show_default=False)]
+RunRefs = Annotated[list[str], typer.Argument(help="Runs: ids, unique prefixes or suffixes, paths, or `latest`.",
+                                              show_default=False)]
+
+
+def _store(runs_dir: Optional[Path]):
+    from nnlab.runs.store import RunStore
+
+    return RunStore(runs_dir)
+
+
+def _get(store, refs: list[str]):
+    """Resolve refs to runs, failing with one line (exit 2) on the first unknown one."""
+    with user_errors():
+        return [store.get(ref) for ref in refs]
+
+
+_STATUS_STYLE = {"completed": "green", "running": "cyan", "failed": "red", "interrupted": "yellow",
+                 "stale": "magenta", "unreadable": "red"}
+
+
+# ---- list ---------------------------------------------------------------------------------
+
+@runs_app.command("list")
+def list_runs(
+    command: Annotated[Optional[str], typer.Option("--command", "-c", help="Only this command (`kmeans` also matches `kmeans eta`).")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", "-s", help="Only this status: running, completed, failed, interrupted, stale, unreadable.")] = None,
+    filter_text: Annotated[str, typer.Option("--filter", "-f", help="Browser-style filter, e.g. 'lr:4.5 random'.")] = "",
+    last: Annotated[Optional[int], typer.Option("--last", "-n", help="Only the N most recent runs (and their children).", min=1)] = None,
+    csv_output: Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")] = False,
+    runs_dir: RunsDirOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Runs, newest first, children indented under their parent: id, command, status, start, duration, key metric."""
+    from nnlab.runs import query
+
+    valid = ("running", "completed", "failed", "interrupted", "stale", "unreadable")
+    if status and status not in valid:
+        fail(f"unknown status '{status}'; use one of {', '.join(valid)}")
+    store = _store(runs_dir)
+    runs = query.select(store.iter_runs(), command=command, status=status, text=filter_text)
+    ordered = query.tree_order(runs, key=lambda r: r.id, reverse=True)
+    if last is not None:
+        keep = {r.id for r, depth in ordered if depth == 0}
+        keep = set(sorted(keep, reverse=True)[:last])
+        ordered = _limit(ordered, keep)
+    records = [(query.run_record(run, run.summary()), depth) for run, depth in ordered]
+    if json_output:
+        print_json([dict(rec, depth=depth) for rec, depth in records])
+        return
+    if csv_output:
+        fields = ["id", "command", "status", "started", "duration_s", "key_metric", "key_value", "parent", "path", "error"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rec for rec, _ in records)
+        return
+    console = make_console()
+    if not records:
+        where = store.root if store.root.is_dir() else f"{store.root} (no such folder)"
+        console.print(f"no runs under {where}" + (" match" if (command or status or filter_text) else ""))
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
+    # ids are 33 characters and begin with the start time: on a narrow terminal the
+    # started column goes, so that the id (what you type next) is never cut
+    wide = console.width >= 100
+    for name in ("id", "command", "status", "started", "duration", "key metric"):
+        if name == "started" and not wide:
+            continue
+        table.add_column(name, no_wrap=name != "key metric", overflow="fold")
+    by_id = {run.id: run for run, _ in ordered}
+    for rec, depth in records:
+        run = by_id[rec["id"]]
+        style = _STATUS_STYLE.get(rec["status"], "")
+        metric = f"{rec['key_metric']} {query.format_value(rec['key_value'])}" if rec["key_metric"] else ""
+        if rec["status"] == "unreadable":
+            metric = rec["error"] or ""
+        table.add_row("  " * depth + ("└ " if depth else "") + rec["id"], rec["command"],
+                      f"[{style}]{rec['status']}[/]" if style else rec["status"],
+                      *([query.format_started(run)] if wide else []),
+                      query.format_duration(rec["duration_s"]), metric)
+    console.print(table)
+    console.print(f"[dim]{len(records)} run(s) under {store.root}[/]")
+
+
+def _limit(ordered, keep: set[str]):
+    """Keep the chosen top-level runs and everything under them."""
+    out, inside = [], False
+    for run, depth in ordered:
+        if depth == 0:
+            inside = run.id in keep
+        if inside:
+            out.append((run, depth))
+    return out
+
+
+# ---- show ---------------------------------------------------------------------------------
+
+@runs_app.command("show")
+def show(
+    run_ref: RunRef,
+    images: Annotated[bool, typer.Option("--images", "-i", help="Also draw the run's PNG figures in the terminal.")] = False,
+    runs_dir: RunsDirOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """One run: its facts, config, summary, metrics and artifacts."""
+    from nnlab.runs import query
+
+    (run,) = _get(_store(runs_dir), [run_ref])
+    summary = run.summary()
+    rows = run.metrics()
+    artifacts = run.artifacts()
+    if json_output:
+        last = {f"{r.get('split') or 'all'}/{r.get('name')}": r.get("value") for r in rows}
+        print_json({**query.run_record(run, summary), "info": run.info, "config": run.config, "summary": summary,
+                    "last_metrics": last, "metric_records": len(rows),
+                    "artifacts": [str(p.relative_to(run.path)) for p in artifacts]})
+        return
+    from rich.table import Table
+
+    console = make_console()
+    status = query.status_of(run)
+    style = _STATUS_STYLE.get(status, "")
+    console.print(f"[bold]{run.id}[/]  {run.command}  [{style}]{status}[/]" if style else f"[bold]{run.id}[/]  {status}")
+    note = query.status_note(run)
+    if note:
+        console.print(f"[{style or 'yellow'}]{note}[/]", soft_wrap=True)
+    console.print(f"[dim]{run.path}[/]")
+    if run.error:
+        files = sorted(p.name for p in run.path.iterdir()) if run.path.is_dir() else []
+        console.print(f"files: {', '.join(files) or 'none'}")
+        return
+    facts = [("started", query.format_started(run)), ("duration", query.format_duration(query.duration_of(run))),
+             ("parent", run.parent or ""), ("seed", run.info.get("seed")), ("device", run.info.get("device")),
+             ("host", run.info.get("host")), ("git", (run.info.get("git") or "")[:12]),
+             ("versions", " ".join(f"{k} {v}" for k, v in (run.info.get("versions") or {}).items()))]
+    console.print(_kv_table("run", [(k, v) for k, v in facts if v not in (None, "")]))
+    console.print(_kv_table("config", list(query.flatten(run.config).items())))
+    if summary:
+        console.print(_kv_table("summary", list(query.flatten(summary).items())))
+    if rows:
+        table = Table(title="metrics (last value)", title_justify="left", box=None, header_style="bold")
+        for col in ("split", "name", "records", "last", "epoch", "step"):
+            table.add_column(col, justify="left" if col in ("split", "name") else "right")
+        for (split, name), group in _group(rows).items():
+            tail = group[-1]
+            table.add_row(split, name, str(len(group)), query.format_value(tail.get("value")),
+                          str(tail.get("epoch") if tail.get("epoch") is not None else ""),
+                          str(tail.get("step") if tail.get("step") is not None else ""))
+        console.print(table)
+    if artifacts:
+        table = Table(title="artifacts", title_justify="left", box=None, header_style="bold")
+        table.add_column("file")
+        table.add_column("size", justify="right")
+        for path in artifacts:
+            table.add_row(str(path.relative_to(run.path / "artifacts")), query.human_size(path.stat().st_size))
+        console.print(table)
+    if images:
+        from nnlab.core.terminal import halfblock
+
+        for path in query.image_artifacts(run):
+            console.print(f"[bold]{path.name}[/]")
+            try:
+                console.print(halfblock(query.read_image(path), max_width=max(20, console.width - 2)))
+            except Exception as exc:  # one bad PNG must not hide the others
+                console.print(f"[red]{exc}[/]")
+
+
+def _kv_table(title: str, items: list[tuple[str, object]]):
+    from rich.table import Table
+
+    from nnlab.runs.query import format_value
+
+    table = Table(title=title, title_justify="left", box=None, show_header=False, pad_edge=False)
+    table.add_column("key", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in items:
+        table.add_row(key, format_value(value))
+    return table
+
+
+def _group(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row.get("split") or "", str(row.get("name"))), []).append(row)
+    return groups
+
+
+# ---- diff ---------------------------------------------------------------------------------
+
+@runs_app.command("diff")
+def diff(
+    run_refs: RunRefs,
+    no_summary: Annotated[bool, typer.Option("--config-only", help="Compare configs only, not the summaries.")] = False,
+    runs_dir: RunsDirOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Only the keys that differ between two or more runs: config, summary and run facts."""
+    from nnlab.runs import query
+
+    if len(run_refs) < 2:
+        fail("diff needs at least two runs, e.g. `nnlab runs diff RUN_A RUN_B`")
+    runs = _get(_store(runs_dir), run_refs)
+    with user_errors():
+        rows = query.diff_runs(runs, with_summary=not no_summary)
+    if json_output:
+        print_json({"runs": [r.id for r in runs],
+                    "differences": {key: [None if v is query.MISSING else v for v in values] for key, values in rows}})
+        return
+    from rich.table import Table
+
+    console = make_console()
+    if not rows:
+        console.print("no differences")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("key", style="bold", overflow="fold")
+    for run in runs:
+        table.add_column(run.id[-6:] if len(runs) > 2 else run.id, overflow="fold")
+    for key, values in rows:
+        table.add_row(key, *("[dim]-[/]" if v is query.MISSING else query.format_value(v) for v in values))
+    console.print(table)
+
+
+# ---- export -------------------------------------------------------------------------------
+
+@runs_app.command("export")
+def export(
+    run_refs: RunRefs,
+    csv_output: Annotated[bool, typer.Option("--csv", help="CSV, long format: one row per metric value (the default).")] = True,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    runs_dir: RunsDirOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON lines instead of CSV.")] = False,
+) -> None:
+    """Metrics of one or more runs in long format (run, command, step, epoch, split, name, value, time)."""
+    import json
+
+    from nnlab.runs import query
+
+    runs = _get(_store(runs_dir), run_refs)
+    for run in runs:
+        if run.error:
+            fail(f"run {run.id} is unreadable: {run.error}")
+    try:
+        out = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    count = 0
+    try:
+        writer = None if json_output else csv.DictWriter(out, fieldnames=query.EXPORT_FIELDS)
+        if writer:
+            writer.writeheader()
+        for run in runs:
+            for row in query.export_rows(run, run.metrics()):
+                count += 1
+                if writer:
+                    writer.writerow(row)
+                else:
+                    out.write(json.dumps(row) + "\n")
+    finally:
+        if output:
+            out.close()
+    if output:
+        make_console().print(f"{count} metric values from {len(runs)} run(s) written to {output}", soft_wrap=True)
+
+
+# ---- rm -----------------------------------------------------------------------------------
+
+@runs_app.command("rm")
+def rm(
+    run_refs: RunRefs,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Also delete runs that are still running.")] = False,
+    runs_dir: RunsDirOpt = None,
+) -> None:
+    """Delete runs (their whole folders). Asks first unless --yes; a live run needs --force."""
+    from nnlab.runs import query
+
+    store = _store(runs_dir)
+    runs = list({run.path.resolve(): run for run in _get(store, run_refs)}.values())
+    live = [r for r in runs if query.status_of(r) == "running"]
+    if live and not force:
+        fail(f"run {live[0].id} is still running; stop it first, or pass --force to delete it anyway")
+    console = make_console()
+    for run in runs:
+        console.print(f"  {run.id}  {run.command}  {query.status_of(run)}")
+    if not yes:
+        try:
+            confirmed = typer.confirm(f"Delete these {len(runs)} run(s)?", default=False)
+        except (typer.Abort, EOFError):
+            confirmed = False
+        if not confirmed:
+            console.print("nothing deleted (pass --yes to skip the question)")
+            raise typer.Exit(1)
+    for run in runs:
+        try:
+            store.remove(run)
+        except OSError as exc:
+            fail(f"cannot delete {run.path}: {exc.strerror or exc}", 1)
+    console.print(f"deleted {len(runs)} run(s)")
+
+
+# ---- tail ---------------------------------------------------------------------------------
+
+@runs_app.command("tail")
+def tail(
+    run_ref: RunRef,
+    lines: Annotated[int, typer.Option("--lines", "-n", help="How many recorded values to print first.", min=0)] = 10,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls of the run's files.", min=0.05)] = 1.0,
+    follow: Annotated[bool, typer.Option("--follow/--no-follow", help="Keep following while the run is running.")] = True,
+    runs_dir: RunsDirOpt = None,
+) -> None:
+    """Print a run's latest metric values and follow new ones until the run ends (Ctrl-C stops)."""
+    from nnlab.runs import query
+    from nnlab.runs.store import Run
+
+    (run,) = _get(_store(runs_dir), [run_ref])
+    if run.error:
+        fail(f"run {run.id} is unreadable: {run.error}")
+    console = make_console()
+    follower = query.MetricsFollower.for_run(run)
+    first = follower.poll()
+    for row in first[-lines:] if lines else []:
+        console.print(query.describe_row(row), highlight=False)
+    try:
+        while follow and query.status_of(run) == "running":
+            time.sleep(interval)
+            for row in follower.poll():
+                console.print(query.describe_row(row), highlight=False)
+            fresh = Run.load(run.path)
+            if not fresh.error:
+                run = fresh
+            elif not run.path.exists():
+                fail(f"run {run.id} was deleted while followed", 1)
+            # else: unreadable for a moment (being rewritten); keep the last good view
+        for row in follower.poll():  # whatever was written just before the end
+            console.print(query.describe_row(row), highlight=False)
+    except KeyboardInterrupt:
+        console.print("[dim]stopped following[/]")
+        raise typer.Exit(130) from None
+    status = query.status_of(run)
+    note = query.status_note(run)
+    console.print(f"run {run.id} is {status}" + (f": {note}" if note else ""), soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Join the runs group to the app."""
+    app.add_typer(runs_app, name="runs", rich_help_panel=RUNS_AND_DATA,
+                  help="List, show, diff, export, rm and tail saved runs.")
