@@ -202,10 +202,17 @@ def _load_digits(name: str, data_dir: Path, download: bool) -> Dataset:
     return load_digits_28()
 
 
+def _load_cifar10(name: str, data_dir: Path, download: bool) -> Dataset:
+    from nnlab.core.cifar import load_cifar10  # imports this module: import it on first use
+
+    return load_cifar10(name, data_dir, download)
+
+
 LOADERS: dict[str, Callable[[str, Path, bool], Dataset]] = {
     "mnist": _load_idx,
     "fashion-mnist": _load_idx,
     "digits": _load_digits,
+    "cifar10": _load_cifar10,
 }
 
 
