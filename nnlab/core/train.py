@@ -30,6 +30,7 @@ class TrainState:
     epoch: int = 0  # 1-based while training
     step: int = 0  # optimizer steps taken so far
     loss: torch.Tensor | None = None  # the last step's training loss, detached (no CPU sync)
+    stop: str | None = None  # set by a callback to end training early; says why (time budget, say)
     history: list["EpochResult"] = field(default_factory=list)
 
 
@@ -88,12 +89,15 @@ def evaluate(model: nn.Module, objective: Objective, batches: Batches) -> dict[s
 def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective, train: Batches, *,
         epochs: int, recorder: Recorder, test: Batches | None = None, val: Batches | None = None,
         scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
-        callbacks: Sequence[Callback] = (), log_every: int = 50) -> list[EpochResult]:
+        callbacks: Sequence[Callback] = (), log_every: int = 50,
+        scaler: torch.amp.GradScaler | None = None) -> list[EpochResult]:
     """Train `model` for `epochs`; return per-epoch results (also recorded as metrics).
 
     `val`, if given, is evaluated each epoch like `test` and recorded as split "val" (the
     split to choose hyper-parameters on). `scheduler`, if given, steps after every optimizer step. Ctrl-C propagates as
-    KeyboardInterrupt after the metrics so far are on disk.
+    KeyboardInterrupt after the metrics so far are on disk. `scaler` (float16 autocast) scales
+    the loss so small gradients survive half precision. A callback that sets `state.stop`
+    ends training after that step: the partial epoch is evaluated and recorded, then fit returns.
     """
     state = TrainState(model, optimizer)
     for epoch in range(1, epochs + 1):
@@ -106,8 +110,13 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
             for inputs, labels in train:
                 loss, extras = objective(model, inputs, labels)
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                if scaler is None:
+                    loss.backward()
+                    optimizer.step()
+                else:
+                    scaler.scale(loss).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
                 if scheduler is not None:
                     scheduler.step()
                 state.step += 1
@@ -124,6 +133,8 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
                     recorder.metric("loss", recent, step=state.step, epoch=epoch, split="train")
                     info = f"loss {recent:.4g} · {seen / (time.perf_counter() - start):,.0f} img/s"
                 bar.advance(1, info)
+                if state.stop:
+                    break
         train_metrics = means.result()
         seconds = time.perf_counter() - start
         test_metrics = evaluate(model, objective, test) if test is not None else {}
@@ -133,6 +144,9 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
         _record_epoch(recorder, result, state.step, seen)
         for callback in callbacks:
             callback.on_epoch_end(state, result)
+        if state.stop:
+            recorder.info(f"stopped after step {state.step} (epoch {epoch}/{epochs}): {state.stop}")
+            break
     return state.history
 
 
