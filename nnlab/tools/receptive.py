@@ -58,7 +58,8 @@ class ReceptiveParseError(NnlabError):
 
     def caret(self) -> str:
         """The string and, below it, a caret under the offending character (two lines)."""
-        return f"{self.text}\n{' ' * self.position}^"
+        # Tabs become single spaces so the caret lines up whatever the terminal's tab stops.
+        return f"{self.text.replace(chr(9), ' ')}\n{' ' * self.position}^"
 
 
 @dataclass(frozen=True)
