@@ -11,7 +11,6 @@ import pkgutil
 import sys
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from nnlab import __version__
@@ -54,11 +53,18 @@ def main() -> None:
     """Console entry point: usage errors become one line and exit code 2."""
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx else "nnlab"
-        typer.echo(f"error: {exc.format_message()} (see `{where} --help`)", err=True)
-        sys.exit(2)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # click's usage errors (typer may vendor its own click, so match by shape, not class)
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        if exc.exit_code == 0 or type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # a group called bare: its help, as typer would show it
+            sys.exit(0 if exc.exit_code == 0 else 2)
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx else "nnlab"
+        typer.echo(f"error: {exc.format_message()} (see `{where} --help`)", err=True)
+        sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -92,60 +92,66 @@ def status(data_dir: Path, names: tuple[str, ...] = DATASET_NAMES) -> list[FileS
     return rows
 
 
-def _find_source(source: Path, filename: str) -> Path | None:
-    """`filename` directly in `source` or anywhere below it."""
-    direct = source / filename
-    if direct.is_file():
-        return direct
-    return next((p for p in sorted(source.rglob(filename)) if p.is_file()), None)
+def _candidates(source: Path, filename: str) -> list[Path]:
+    """Files called `filename`: `source` itself, or anywhere below the folder `source`."""
+    if source.is_file():
+        return [source] if source.name == filename else []
+    return sorted(p for p in source.rglob(filename) if p.is_file())
 
 
 def import_archives(source: Path, data_dir: Path, names: tuple[str, ...] = DATASET_NAMES) -> list[tuple[str, str, str]]:
     """Copy the canonical archives found under `source` into `data_dir`, verifying each md5.
 
-    Returns (dataset, file, outcome) rows. A file whose checksum is wrong is refused and
-    nothing of it is left in `data_dir`; if every file found was refused, raises NnlabError.
+    MNIST and Fashion-MNIST share file names, so a file is claimed by the dataset whose
+    checksum it matches. A file of a canonical name that matches no known checksum is
+    refused (corrupt or truncated) and nothing of it is left in `data_dir`.
+    Returns (dataset, file, outcome) rows; raises NnlabError when nothing usable was found.
     """
     if not source.exists():
         raise NnlabError(f"{source} does not exist; give the folder that holds the downloaded archives")
+    specs = [archive_spec(name) for name in names]
+    known = {md5 for spec in specs for _, md5 in spec.files}
+    sums: dict[Path, str] = {}
     done: list[tuple[str, str, str]] = []
-    refused: list[str] = []
-    for name in names:
-        spec = archive_spec(name)
+    refused: set[Path] = set()
+    for spec in specs:
         for filename, md5 in spec.files:
-            found = source if source.is_file() and source.name == filename else None
-            found = found or (_find_source(source, filename) if source.is_dir() else None)
-            if found is None:
+            found = _candidates(source, filename)
+            for path in found:
+                sums.setdefault(path, md5sum(path))
+            match = next((p for p in found if sums[p] == md5), None)
+            refused.update(p for p in found if sums[p] not in known)
+            if match is None:
                 continue
             target = spec.path(data_dir, filename)
             if target.exists() and md5sum(target) == md5:
-                done.append((name, filename, "already present"))
+                done.append((spec.name, filename, "already present"))
                 continue
-            actual = md5sum(found)
-            if actual != md5:
-                refused.append(f"{found} (md5 {actual}, expected {md5})")
-                done.append((name, filename, "refused: checksum mismatch (corrupt or truncated)"))
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.partial")
-            try:
-                shutil.copyfile(found, tmp)
-                if md5sum(tmp) != md5:
-                    raise OSError("copy does not match its source's checksum")
-                os.replace(tmp, target)
-                _drop_stale_extraction(target)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                raise NnlabError(f"could not copy {found} to {target}: {exc}") from None
-            done.append((name, filename, "imported"))
+            _copy_verified(match, target, md5)
+            done.append((spec.name, filename, "imported"))
+    for path in sorted(refused):
+        done.append(("?", path.name, f"refused: {path} matches no canonical checksum (corrupt or truncated)"))
     if not done:
         raise NnlabError(
             f"no canonical archives found in {source}; expected files such as "
             "train-images-idx3-ubyte.gz (MNIST, Fashion-MNIST) or cifar-10-python.tar.gz"
         )
-    if refused and all(outcome.startswith("refused") for *_, outcome in done):
-        raise NnlabError(f"refused {refused[0]}; download that file again and re-run `nnlab data import`")
     return done
+
+
+def _copy_verified(source: Path, target: Path, md5: str) -> None:
+    """Copy via a temporary file renamed into place only once its checksum is right."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        shutil.copyfile(source, tmp)
+        if md5sum(tmp) != md5:
+            raise OSError("the copy does not match its source's checksum")
+        os.replace(tmp, target)
+        _drop_stale_extraction(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise NnlabError(f"could not copy {source} to {target}: {exc}") from None
 
 
 def _drop_stale_extraction(archive: Path) -> None:

@@ -26,6 +26,10 @@ INIT_ALIASES = {"cheat": "exemplar"}
 DATASETS = ("mnist", "fashion-mnist", "digits")
 DEAD_SHARE = 0.1  # a centre winning under 10% of an even share (N/k) is called dead
 COINCIDE_RMS = 0.02  # centres closer than this per-pixel RMS distance count as one
+MODE_COLLAPSE = ("Why: a centre that is nobody's nearest gets (almost) no softmax weight, so its gradient "
+                 "is ~0 and it never moves, while a few centres share all the data. Random pixels in [0,1] "
+                 "are far from every image (MNIST is mostly black), so the centre with the smallest norm "
+                 "wins nearly everything from the start. Start from data instead: --init samples or kmeans++.")
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,7 @@ def collapsed_centers(centers: torch.Tensor, sizes: list[int]) -> list[str]:
     notes = []
     for j, size in enumerate(sizes):
         if size == 0:
-            notes.append(f"centre {j} wins no image (dead): another centre is nearer to every image, "
-                         "so its gradient is zero and it never moves")
+            notes.append(f"centre {j} wins no image (dead)")
         elif size < DEAD_SHARE * total / k:
             notes.append(f"centre {j} wins only {size} images ({100 * size / total:.2f}%): nearly dead")
     dim = centers.shape[1]
@@ -229,8 +232,9 @@ def _report(recorder: Recorder, name: str, result: Clustering, data: Dataset) ->
     save_heatmap(recorder.artifact(f"{name}_table.png"), table, row_labels=data.classes,
                  col_labels=[str(j) for j in range(k)], title=f"{name}: class vs centre",
                  xlabel="centre", ylabel="class")
-    for note in result.dead:
-        recorder.warn(f"{name}: {note}")
+    if result.dead:
+        recorder.warn(f"{name}: {len(result.dead)} dead or collapsed centre(s): mode collapse\n- "
+                      + "\n- ".join(result.dead) + "\n" + MODE_COLLAPSE)
 
 
 def _compare(recorder: Recorder, network: Clustering, reference: Clustering) -> None:

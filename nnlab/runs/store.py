@@ -296,7 +296,9 @@ class RunStore:
         if ref == "latest":
             if not paths:
                 raise NnlabError(f"no runs under {self.root}; run an experiment first")
-            return Run.load(paths[-1])
+            # ids have one-second resolution: break ties within the newest second by start time
+            newest = [Run.load(p) for p in paths if p.name[:19] == paths[-1].name[:19]]
+            return max(newest, key=lambda run: run.started or 0.0)
         exact = [p for p in paths if p.name == ref]
         matches = exact or [p for p in paths if p.name.startswith(ref) or p.name.endswith(ref)]
         if len(matches) == 1:
