@@ -45,18 +45,31 @@ def halfblock(image: np.ndarray, max_width: int = 96) -> Text:
     return text
 
 
+# Series colours as 256-colour indices (the 16 ANSI ones adapt to the terminal's light or
+# dark palette); callers that draw their own legend use the same list.
+SERIES_COLORS = (12, 9, 2, 13, 6, 3, 4, 1, 5, 10)
+
+
 def line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str = "",
               xlabel: str = "", ylabel: str = "", logy: bool = False,
-              width: int = 80, height: int = 18) -> Text:
-    """A plotext line plot of named (xs, ys) series, as Rich text."""
+              width: int = 80, height: int = 18, legend: bool = True) -> Text:
+    """A plotext line plot of named (xs, ys) series, as Rich text.
+
+    Series i is drawn in SERIES_COLORS[i]; `legend=False` leaves the legend to the caller.
+    Works with plotext 5 (function API) and 6 (figure API).
+    """
     import plotext as plt
 
+    if not hasattr(plt, "clear_figure"):  # plotext >= 6: methods live on plt.figure
+        return _line_plot_figure(plt, series, title=title, xlabel=xlabel, ylabel=ylabel, logy=logy,
+                                 width=width, height=height, legend=legend)
     plt.clear_figure()
     plt.theme("clear")  # terminal's own colours: readable on light and dark backgrounds
     plt.plotsize(width, height)
-    for label, (xs, ys) in series.items():
+    for i, (label, (xs, ys)) in enumerate(series.items()):
         if len(xs):
-            plt.plot(list(map(float, xs)), list(map(float, ys)), label=label, marker="braille")
+            plt.plot(list(map(float, xs)), list(map(float, ys)), label=label if legend else None,
+                     marker="braille", color=SERIES_COLORS[i % len(SERIES_COLORS)])
     if logy:
         plt.yscale("log")
     if title:
@@ -66,3 +79,26 @@ def line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], *, tit
     if ylabel:
         plt.ylabel(ylabel)
     return Text.from_ansi(plt.build())
+
+
+def _line_plot_figure(plt, series, *, title, xlabel, ylabel, logy, width, height, legend) -> Text:
+    fig = plt.figure
+    fig.clear.all()  # the figure is global to plotext: start from nothing every time
+    fig.plot_size(width, height)
+    fig.theme("simple")  # no colours on the frame: the terminal's own, on light or dark
+    fig.legend(bool(legend))
+    for i, (label, (xs, ys)) in enumerate(series.items()):
+        if len(xs):
+            pen = plt.marker("braille", pixel=plt.pixel(foreground=SERIES_COLORS[i % len(SERIES_COLORS)]))
+            signal = fig.signal(list(map(float, xs)), list(map(float, ys)), marker=pen).lines(True)
+            signal.label(label)
+            fig.draw(signal)
+    if logy:
+        fig.ruler(1).scale("log")
+    if title:
+        fig.title(title)
+    if xlabel:
+        fig.label(xlabel, axis=0)
+    if ylabel:
+        fig.label(ylabel, axis=1)
+    return Text.from_ansi(fig.build().string())
