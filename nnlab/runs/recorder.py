@@ -29,6 +29,13 @@ class Progress:
         """Finish the task."""
 
 
+class LiveTable:
+    """A handle on a live table; the silent flavour ignores updates."""
+
+    def update(self, rows: Sequence[Sequence[Any]], *, highlight: set[tuple[int, int]] | None = None) -> None:
+        """Replace the table's rows; `highlight` holds (row, column) cells to emphasise."""
+
+
 class Recorder:
     """Silent recorder: writes everything to the run, shows nothing."""
 
@@ -120,6 +127,11 @@ class Recorder:
         """A progress task of `total` units."""
         yield Progress()
 
+    @contextmanager
+    def live_table(self, title: str, columns: Sequence[str], *, caption: str = "") -> Iterator["LiveTable"]:
+        """A table redrawn in place as its rows change (a sweep's results, say)."""
+        yield LiveTable()
+
 
 class ConsoleRecorder(Recorder):
     """Records like Recorder and draws on a Rich console (stderr when stdout carries JSON)."""
@@ -143,22 +155,7 @@ class ConsoleRecorder(Recorder):
         self.console.print(Panel(message, title="warning", border_style="yellow", expand=False))
 
     def table(self, title, columns, rows, *, footer=None, caption="", highlight=None) -> None:
-        from rich.table import Table
-
-        table = Table(title=title, caption=caption or None, show_footer=footer is not None,
-                      title_justify="left", caption_justify="left")
-        for i, col in enumerate(columns):
-            table.add_column(str(col), footer=str(footer[i]) if footer is not None else "",
-                             justify="left" if i == 0 else "right")
-        for r, row in enumerate(rows):
-            cells = []
-            for c, value in enumerate(row):
-                text = _fmt(value)
-                if highlight and (r, c) in highlight:
-                    text = f"[bold reverse]{text}[/]"
-                cells.append(text)
-            table.add_row(*cells)
-        self.console.print(table)
+        self.console.print(_rich_table(title, columns, rows, footer=footer, caption=caption, highlight=highlight))
 
     def image(self, image, title="") -> None:
         from nnlab.core.terminal import halfblock
@@ -184,6 +181,64 @@ class ConsoleRecorder(Recorder):
             yield handle
         finally:
             handle.close()
+
+    @contextmanager
+    def live_table(self, title: str, columns: Sequence[str], *, caption: str = "") -> Iterator[LiveTable]:
+        handle = _ConsoleLiveTable(self.console, title, columns, caption)
+        try:
+            yield handle
+        finally:
+            handle.close()
+
+
+def _rich_table(title, columns, rows, *, footer=None, caption="", highlight=None):
+    from rich.table import Table
+
+    table = Table(title=title, caption=caption or None, show_footer=footer is not None,
+                  title_justify="left", caption_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(str(col), footer=str(footer[i]) if footer is not None else "",
+                         justify="left" if i == 0 else "right")
+    for r, row in enumerate(rows):
+        cells = []
+        for c, value in enumerate(row):
+            text = _fmt(value)
+            if highlight and (r, c) in highlight:
+                text = f"[bold reverse]{text}[/]"
+            cells.append(text)
+        table.add_row(*cells)
+    return table
+
+
+class _ConsoleLiveTable(LiveTable):
+    """Redrawn in place on a terminal; elsewhere (logs, pipes) printed once, at the end."""
+
+    def __init__(self, console, title: str, columns: Sequence[str], caption: str):
+        self._console = console
+        self._args = (title, columns)
+        self._caption = caption
+        self._rows: Sequence[Sequence[Any]] = []
+        self._highlight: set[tuple[int, int]] | None = None
+        self._live = None
+        if console.is_terminal:
+            from rich.live import Live
+
+            self._live = Live(self._render(), console=console, refresh_per_second=4)
+            self._live.start()
+
+    def _render(self):
+        return _rich_table(*self._args, self._rows, caption=self._caption, highlight=self._highlight)
+
+    def update(self, rows, *, highlight=None) -> None:
+        self._rows, self._highlight = rows, highlight
+        if self._live is not None:
+            self._live.update(self._render())
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+        elif self._rows:
+            self._console.print(self._render())
 
 
 def _fmt(value: Any) -> str:
