@@ -99,3 +99,23 @@ def save_heatmap(path: Path, matrix: np.ndarray, *, row_labels: Sequence[str], c
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def save_scatter(path: Path, points: np.ndarray, labels: np.ndarray, *, label_names: Sequence[str],
+                 title: str = "", xlabel: str = "", ylabel: str = "") -> Path:
+    """Save (N, 2) points coloured by integer label (tab10, legend from `label_names`) as a PNG."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 6))
+    cmap = plt.get_cmap("tab10")
+    for i, name in enumerate(label_names):
+        mine = labels == i
+        ax.scatter(points[mine, 0], points[mine, 1], s=3, alpha=0.6, color=cmap(i % 10), label=name,
+                   rasterized=True)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(markerscale=4, fontsize=8, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,184 @@
+"""Working with trained autoencoder runs: k-means in latent space, and sampling generators.
+
+`nnlab ae cluster RUN` clusters the training embeddings with k-means and scores the clusters
+against the labels (accuracy as-is and after the optimal one-to-one Hungarian mapping, NMI),
+beside k-means on the raw pixels. `nnlab cae generate RUN...` samples saved generative
+models side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nnlab.core.data import Dataset, to_float
+from nnlab.core.device import resolve_device, seed_everything
+from nnlab.core.figures import save_images
+from nnlab.core.metrics import contingency, hungarian_accuracy, nmi
+from nnlab.core.models.autoencoders import Autoencoder
+from nnlab.errors import NnlabError
+from nnlab.experiments.ae_report import embeddings, show_samples
+from nnlab.experiments.autoencoders import AutoencoderConfig, build_model, config_from_run, load_data
+from nnlab.experiments.kmeans import Clustering, _report as report_table
+from nnlab.runs.recorder import Recorder
+from nnlab.runs.store import ARTIFACTS_DIR, Run, RunStore
+
+MODEL_FILE = "model.pt"
+LATENT_INITS = 10  # k-means restarts on the embeddings: cheap, a few dimensions
+RAW_INITS = 3  # on 784 pixels each restart costs seconds; 3 settle the score to a fraction of a percent
+
+
+# ---- loading a trained run ----------------------------------------------------------------
+
+def resolve_run(store: RunStore, ref: str, *, need_sampler: bool = False) -> Run:
+    """The `ae`/`cae` run `ref` names, checked to hold a saved model (and to generate, if asked)."""
+    run = store.get(ref)
+    if run.error:
+        raise NnlabError(f"run {run.id} cannot be read: {run.error}")
+    config = config_from_run(run.command, run.config)
+    if not (run.path / ARTIFACTS_DIR / MODEL_FILE).exists():
+        raise NnlabError(f"run {run.id} has no saved model ({ARTIFACTS_DIR}/{MODEL_FILE}); "
+                         f"its status is {run.status}")
+    if need_sampler and not build_model(config).can_sample:
+        raise NnlabError(f"run {run.id} is a `{run.command} --arch {config.arch}` run, which cannot generate; "
+                         "train one with `nnlab cae --arch generative` or `--arch vae`")
+    return run
+
+
+def load_trained(run: Run, device: torch.device) -> tuple[AutoencoderConfig, Autoencoder]:
+    """The run's config and its trained model, in eval mode on `device`."""
+    config = config_from_run(run.command, run.config)
+    model = build_model(config)
+    # weights_only: a state dict is plain tensors, and unpickling arbitrary objects is unsafe
+    state = torch.load(run.path / ARTIFACTS_DIR / MODEL_FILE, map_location=device, weights_only=True)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise NnlabError(f"run {run.id}: the saved model does not fit its recorded config ({exc})") from None
+    return config, model.to(device).eval()
+
+
+# ---- clustering in latent space ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """`nnlab ae cluster`: k-means on a trained run's embeddings (and on raw pixels)."""
+
+    run: str  # the run directory
+    k: int = 10
+    raw: bool = True  # also cluster the raw pixels, for comparison
+    seed: int = 0
+    device: str = "auto"
+    data_dir: str | None = None  # None: the directory the run trained from
+
+    def __post_init__(self):
+        if self.k < 2:
+            raise NnlabError(f"--k must be at least 2, got {self.k}")
+
+
+@dataclass
+class Scores:
+    """How one k-means partition matches the labels."""
+
+    clustering: Clustering
+    accuracy_raw_ids: float  # cluster id taken as the label, before any mapping
+
+    def row(self) -> list[float]:
+        """accuracy as-is, accuracy after the Hungarian mapping, NMI."""
+        return [self.accuracy_raw_ids, self.clustering.accuracy, self.clustering.nmi]
+
+
+def kmeans_scores(points: np.ndarray, labels: np.ndarray, k: int, n_classes: int, n_init: int, seed: int) -> Scores:
+    """Fit scikit-learn's k-means to `points` and score its clusters against `labels`."""
+    from sklearn.cluster import KMeans
+
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(points)
+    assigned = model.labels_
+    table = contingency(labels, assigned, max(n_classes, k), k)[:n_classes]
+    clustering = Clustering(table, table.sum(0).tolist(), hungarian_accuracy(table), nmi(labels, assigned),
+                            float(model.inertia_ / len(points)), [])
+    return Scores(clustering, float(np.mean(assigned == labels)))
+
+
+def run_cluster(config: ClusterConfig, recorder: Recorder) -> dict:
+    """k-means on the run's training embeddings beside k-means on raw pixels; both tables."""
+    device = resolve_device(config.device)
+    seed_everything(config.seed)
+    trained = Run.load(Path(config.run))
+    ae_config, model = load_trained(trained, device)
+    if config.data_dir:
+        ae_config = replace(ae_config, data_dir=config.data_dir)
+    data: Dataset = load_data(ae_config, device, recorder)
+    recorder.update_run(source_run=trained.id)
+    labels = data.train.labels.cpu().numpy()
+    z = embeddings(model, data.train)
+    recorder.info(f"run {trained.id} ({trained.command} --arch {ae_config.arch}): "
+                  f"k-means (k={config.k}) on {len(z):,} training embeddings of {z.shape[1]} dimensions")
+    latent = kmeans_scores(z, labels, config.k, len(data.classes), LATENT_INITS, config.seed)
+    report_table(recorder, "latent", latent.clustering, data)
+    result = {"source_run": trained.id, "latent": _scores_dict(latent)}
+    columns = ["metric", f"latent ({z.shape[1]}-D)"]
+    rows = [[name] for name in ("accuracy, cluster id = label", "accuracy, Hungarian-mapped", "NMI")]
+    for row, value in zip(rows, latent.row()):
+        row.append(value)
+    if config.raw:
+        recorder.info(f"k-means on the raw pixels ({RAW_INITS} restarts)…")
+        pixels = to_float(data.train.images).reshape(len(data.train), -1).cpu().numpy()
+        raw = kmeans_scores(pixels, labels, config.k, len(data.classes), RAW_INITS, config.seed)
+        report_table(recorder, "pixels", raw.clustering, data)
+        result["pixels"] = _scores_dict(raw)
+        columns.append("raw pixels (784-D)")
+        for row, value in zip(rows, raw.row()):
+            row.append(value)
+    recorder.table("k-means clusters against the labels", columns, rows,
+                   caption="Hungarian: the optimal one-to-one map from clusters to labels")
+    recorder.summary({f"{space}_{key}": value for space in ("latent", "pixels") if space in result
+                      for key, value in result[space].items() if key != "table"})
+    return result
+
+
+def _scores_dict(scores: Scores) -> dict:
+    c = scores.clustering
+    return {"accuracy_before_mapping": scores.accuracy_raw_ids, "accuracy": c.accuracy, "nmi": c.nmi,
+            "inertia": c.inertia, "table": c.table.tolist()}
+
+
+# ---- sampling ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """`nnlab cae generate`: n samples from each saved generative run."""
+
+    runs: tuple[str, ...]  # run directories
+    n: int = 20
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self):
+        if not 1 <= self.n <= 400:
+            raise NnlabError(f"--n must be between 1 and 400, got {self.n}")
+        if not self.runs:
+            raise NnlabError("name at least one run to sample from")
+
+
+def run_generate(config: GenerateConfig, recorder: Recorder) -> dict:
+    """Sample each run's model (the seed's enc_mode=0 recipe for `generative`, z ~ N(0, I) for `vae`)."""
+    device = resolve_device(config.device)
+    blocks, titles, result = [], [], {}
+    for i, path in enumerate(config.runs):
+        run = Run.load(Path(path))
+        ae_config, model = load_trained(run, device)
+        seed_everything(config.seed)  # every model draws from the same noise stream
+        label = f"{ae_config.arch} ({run.id[-6:]})"
+        images = show_samples(model, config.n, recorder, f"{config.n} samples: {label}", f"samples_{i}_{ae_config.arch}.png")
+        pad = (-len(images)) % 10  # each run starts a new row of the combined figure
+        blocks.append(np.concatenate([images, np.ones((pad, 28, 28), dtype=images.dtype)]))
+        titles += [label] + [""] * (len(images) + pad - 1)
+        result[run.id] = {"arch": ae_config.arch, "samples": len(images)}
+    save_images(recorder.artifact("samples.png"), np.concatenate(blocks), titles=titles, ncols=10,
+                suptitle="generated samples, one block per run")
+    recorder.update_run(source_runs=list(result))
+    return {"runs": result}
