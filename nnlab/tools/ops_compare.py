@@ -41,7 +41,7 @@ def load_tensor(path: Path, what: str) -> torch.Tensor:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle, zip and "unsupported global" errors all mean "not a tensor file"
-        raise NnlabError(f"{what}: {path} is not a tensor saved with torch.save ({type(exc).__name__})") from None
+        raise NnlabError(f"{what}: {path} is not a tensor file saved with torch.save") from None
     if not isinstance(obj, torch.Tensor):
         raise NnlabError(f"{what}: {path} holds a {type(obj).__name__}, expected a tensor")
     if not obj.is_floating_point():

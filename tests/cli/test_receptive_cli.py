@@ -79,12 +79,23 @@ def test_table_file_with_a_bad_line_names_it(tmp_path):
     assert res.output.splitlines()[2].index("^") == 2 + res.output.splitlines()[1][2:].index("x")
 
 
-def test_model_walk_and_autograd_agree():
-    res = invoke("--model", "mnist-cnn", "--json")
+def test_model_walk_and_autograd_agree(monkeypatch):
+    from torch import nn
+
+    from nnlab.tools import receptive_model
+
+    monkeypatch.setattr(receptive_model, "_REGISTRY", dict(receptive_model._REGISTRY))
+    receptive_model.register_model(
+        "tiny", lambda: nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(2, 2, 3), nn.Flatten(), nn.LazyLinear(3)),
+        (1, 12, 12), "a test model")
+    res = invoke("--model", "tiny", "--json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["analytic_and_autograd_agree"] is True
-    assert [r["rf"] for r in data["rows"][:4]] == [[5, 5], [6, 6], [14, 14], [16, 16]]
+    assert [r["rf"] for r in data["rows"]] == [[3, 3], [4, 4], [8, 8], None]
+    assert [r["measured_rf"] for r in data["rows"]] == [[3, 3], [4, 4], [8, 8], [12, 12]]
     assert data["receptive_field"] is None  # the dense head sees the whole input
-    listing = invoke("--list-models")
-    assert "mnist-cnn" in listing.output
+    text = invoke("--model", "tiny", "--input", "16")
+    assert "whole input" in text.output and "autograd agrees" in text.output
+    assert "tiny" in invoke("--list-models").output

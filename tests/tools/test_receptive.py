@@ -198,12 +198,26 @@ def test_table_file_as_pasted_from_the_assignment():
     assert rf_of(rows[0].text) == (8, 8) and rf_of(rows[1].text) == (26, 26)
 
 
-def test_walk_follows_call_order_of_a_shared_pool_and_functional_relu():
-    from nnlab.core.models.classifiers import CNN
+class SharedPoolCNN(nn.Module):
+    """Like the MNIST CNN: one MaxPool2d module called twice, ReLU applied functionally."""
 
-    model = CNN()  # one MaxPool2d module called twice; ReLU is functional
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(1, 4, 5), nn.Conv2d(4, 8, 5)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(8 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))  # (B, 1, 28, 28) -> (B, 4, 12, 12)
+        x = self.pool(torch.relu(self.conv2(x)))  # -> (B, 8, 4, 4)
+        return self.fc(x.flatten(1))
+
+
+def test_walk_follows_call_order_of_a_shared_pool_and_functional_relu():
+    model = SharedPoolCNN()
     specs = walk(model, (1, 28, 28))
-    assert [s.kind for s in specs] == ["conv", "maxpool", "conv", "maxpool", "global", "global"]
+    assert [s.kind for s in specs] == ["conv", "maxpool", "conv", "maxpool", "global"]
+    assert [s.kind for s in walk(model)] == ["conv", "conv", "maxpool", "global"]  # registration order
     rows = compute(specs, (28, 28))
     assert [r.rf for r in rows[:4]] == [(5, 5), (6, 6), (14, 14), (16, 16)]
     assert [r.out for r in rows[:4]] == [(24, 24), (12, 12), (8, 8), (4, 4)]
@@ -227,8 +241,13 @@ def test_measurement_exposes_what_the_walk_cannot_see():
     assert measure(Hidden(), (1, 20, 20)).extent == (8, 8)  # the truth, including the pool
 
 
-def test_registry_lists_nnlab_models():
+def test_every_registered_model_walks_and_agrees_with_autograd():
     models = registered_models()
-    assert "mnist-cnn" in models
-    entry = models["mnist-cnn"]
-    assert entry.input_shape == (1, 28, 28) and isinstance(entry.factory(), nn.Module)
+    assert models, "nnlab's own conv models should be registered"
+    for name, entry in models.items():
+        model = entry.factory()
+        assert isinstance(model, nn.Module), name
+        hw = entry.input_shape[1:]
+        rows = compute(walk(model, entry.input_shape), hw)
+        for row, m in zip(rows, measure_layers(model, entry.input_shape)):
+            assert (m.rows, m.cols) == expected_box(rows[:row.index + 1], hw, m.unit), (name, row.index)
