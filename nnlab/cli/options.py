@@ -13,9 +13,9 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps
                                         rich_help_panel=COMMON)]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for initialisation and data order; same seed, same numbers.",
                                       rich_help_panel=COMMON)]
-RunsDirOpt = Annotated[Optional[Path], typer.Option("--runs-dir", help="Where runs are saved [default: $NNLAB_RUNS, else ./runs].",
+RunsDirOpt = Annotated[Optional[Path], typer.Option("--runs-dir", help="Where runs are saved \\[default: $NNLAB_RUNS, else ./runs].",
                                                     rich_help_panel=COMMON, show_default=False)]
-DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="Dataset folder [default: $NNLAB_DATA, else ~/.cache/nnlab/data].",
+DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="Dataset folder \\[default: $NNLAB_DATA, else ~/.cache/nnlab/data].",
                                                     rich_help_panel=COMMON, show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout; progress goes to stderr.",
                                        rich_help_panel=COMMON)]

@@ -1,0 +1,207 @@
+"""`nnlab browse`: the Textual app. `make_app` builds it for the CLI and the tests alike.
+
+The runs screen reads only run.json files (in a worker) to fill the table, then the
+summaries for the key metric column, then polls every few seconds for new and running
+runs. Everything heavier (metrics, images) is read when a run is opened.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from nnlab.runs import query
+from nnlab.runs.store import Run, RunStore
+from nnlab.tui.compare import CompareScreen
+from nnlab.tui.detail import RunScreen
+from nnlab.tui.runs_table import COLUMNS, SORTABLE, RunsTable
+from nnlab.tui.widgets import HelpScreen
+
+TABLE_POLL_S = 2.0
+SUMMARY_CHUNK = 250  # summaries per UI update: the key metric column fills in visibly, quickly
+
+
+class RunsScreen(Screen):
+    """The runs table with its filter box and status line."""
+
+    BINDINGS = [
+        Binding("q", "app.quit", "Quit"),
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("c", "compare", "Compare"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("x", "clear_selection", "Unselect all", show=False),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, store: RunStore, poll_s: float = TABLE_POLL_S) -> None:
+        super().__init__()
+        self.store = store
+        self.poll_s = poll_s
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="/ filter: command:kmeans  status:failed  lr:4.5  words…", id="filter")
+        yield RunsTable(id="runs")
+        yield Static("reading runs…", id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RunsTable).focus()
+        self.load_runs()
+        if self.poll_s > 0:
+            self.set_interval(self.poll_s, self.poll_runs)
+
+    # ---- workers ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load")
+    def load_runs(self) -> None:
+        """Read every run.json, show the table, then read summaries for the key metric."""
+        runs = self.store.runs()
+        self.app.call_from_thread(self._show_runs, runs)
+        readable = [run for run in runs if not run.error]
+        for start in range(0, len(readable), SUMMARY_CHUNK):
+            chunk = {run.id: run.summary() for run in readable[start:start + SUMMARY_CHUNK]}
+            self.app.call_from_thread(self.query_one(RunsTable).set_summaries, chunk)
+
+    def _show_runs(self, runs: list[Run]) -> None:
+        self.query_one(RunsTable).set_runs(runs)
+        self.loaded = True
+        self.app.loaded_at = time.perf_counter()
+
+    @work(thread=True, exclusive=True, group="poll")
+    def poll_runs(self) -> None:
+        """Find new and removed runs, and re-read running ones (their status and duration change)."""
+        if not self.loaded:
+            return
+        table = self.query_one(RunsTable)
+        known = dict(table.runs)
+        paths = {p.name: p for p in self.store.paths()}
+        removed = [run_id for run_id in known if run_id not in paths]
+        changed = [Run.load(path) for name, path in paths.items() if name not in known]
+        finished = {}
+        for run_id, run in known.items():
+            if run_id in paths and (run.error or run.info.get("status") == "running"):
+                fresh = Run.load(run.path)
+                changed.append(fresh)
+                if fresh.info.get("status") not in (None, "running"):
+                    finished[run_id] = fresh.summary()
+        finished.update({run.id: run.summary() for run in changed if run.id not in known and not run.error})
+        if changed or removed:
+            self.app.call_from_thread(self._apply_poll, changed, removed, finished)
+
+    def _apply_poll(self, changed: list[Run], removed: list[str], summaries: dict[str, dict]) -> None:
+        table = self.query_one(RunsTable)
+        table.update_runs(changed, removed)
+        if summaries:
+            table.set_summaries(summaries)
+
+    # ---- events -------------------------------------------------------------------------
+
+    @on(RunsTable.Opened)
+    def _open(self, event: RunsTable.Opened) -> None:
+        self.app.push_screen(RunScreen(event.run))
+
+    @on(RunsTable.Changed)
+    def _status_line(self) -> None:
+        table = self.query_one(RunsTable)
+        total, shown = len(table.runs), len(table.shown)
+        column = next(c for c in COLUMNS if c.key == table.sort_key)
+        parts = [f"{shown}/{total} runs" if shown != total else f"{total} runs"]
+        if table.selected:
+            parts.append(f"{len(table.selected)} selected (c compares)")
+        parts.append(f"sort: {column.label} {'↓' if table.reverse else '↑'}")
+        if not total:
+            parts = [f"no runs under {self.store.root}" + ("" if self.store.root.is_dir() else " (no such folder)")]
+        self.query_one("#status-line", Static).update(" · ".join(parts) + f" · {self.store.root}")
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.query_one(RunsTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(RunsTable).focus()
+
+    # ---- actions ------------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        self.query_one(RunsTable).focus()
+
+    def action_compare(self) -> None:
+        table = self.query_one(RunsTable)
+        runs = table.selected_runs()
+        if len(runs) < 2:
+            self.notify("select two or more runs with space, then press c", severity="warning")
+            return
+        self.app.push_screen(CompareScreen(runs))
+
+    def action_clear_selection(self) -> None:
+        self.query_one(RunsTable).clear_selection()
+
+    def action_reload(self) -> None:
+        self.load_runs()
+
+
+class BrowseApp(App):
+    """The run browser."""
+
+    CSS_PATH = "browse.tcss"
+    TITLE = "nnlab browse"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("t", "toggle_theme", "Light/dark", show=False),
+    ]
+
+    def __init__(self, store: RunStore, *, theme: str | None = None, poll_s: float = TABLE_POLL_S) -> None:
+        super().__init__()
+        self.store = store
+        self.poll_s = poll_s
+        self.started_at = time.perf_counter()
+        self.loaded_at: float | None = None  # when the table was first filled (benchmark, tests)
+        if theme:
+            self.theme = {"light": "textual-light", "dark": "textual-dark"}.get(theme, theme)
+
+    def get_default_screen(self) -> Screen:
+        return RunsScreen(self.store, self.poll_s)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Keys and filter syntax", self.action_help)
+        yield SystemCommand("Light or dark", "Switch between the light and the dark theme", self.action_toggle_theme)
+        if isinstance(screen, RunsScreen):
+            table = screen.query_one(RunsTable)
+            yield SystemCommand("Compare selected runs", "Overlay curves and diff configs", screen.action_compare)
+            yield SystemCommand("Clear selection", "Unselect every run", screen.action_clear_selection)
+            yield SystemCommand("Clear filter", "Show every run", screen.action_clear_filter)
+            yield SystemCommand("Reload runs", "Read the runs folder again", screen.action_reload)
+            for column in SORTABLE:
+                yield SystemCommand(f"Sort by {column.label}", f"Order the table by {column.label}",
+                                    lambda key=column.key: table.sort_by(key))
+            for status in ("running", "failed", "stale", "unreadable"):
+                yield SystemCommand(f"Show {status} runs", f"Filter the table to status:{status}",
+                                    lambda s=status: setattr(screen.query_one("#filter", Input), "value", f"status:{s}"))
+
+
+def make_app(runs_dir: str | Path | None = None, *, theme: str | None = None,
+             poll_s: float = TABLE_POLL_S) -> BrowseApp:
+    """Build the browser for the runs under `runs_dir` (default: $NNLAB_RUNS, else ./runs)."""
+    return BrowseApp(RunStore(runs_dir), theme=theme, poll_s=poll_s)

@@ -1,0 +1,192 @@
+"""Small widgets the browser's screens share: a curve plot, a half-block image, a help screen.
+
+They render what they are given; reading files is the screens' workers' job.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from nnlab.core.terminal import SERIES_COLORS, halfblock, line_plot
+from nnlab.runs import query
+from nnlab.runs.store import Run
+
+Series = dict[str, tuple[Sequence[float], Sequence[float]]]
+
+
+class CurvePlot(Static):
+    """A plotext line plot that redraws itself to fill its size, with its legend on the last line."""
+
+    DEFAULT_CSS = "CurvePlot { height: 1fr; width: 1fr; }"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.series: Series = {}
+        self.title = ""
+        self.xlabel = ""
+        self.logy = False
+        self.empty_message = "no metrics recorded yet"
+
+    def show(self, series: Series, *, title: str = "", xlabel: str = "", logy: bool = False) -> None:
+        """Plot these series (replacing what was shown)."""
+        self.series, self.title, self.xlabel, self.logy = series, title, xlabel, logy
+        self.redraw()
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Render at the current size; a hidden (zero-sized) plot waits for its next resize."""
+        width, height = self.size.width, self.size.height
+        if width < 20 or height < 6:
+            return
+        series = {k: v for k, v in self.series.items() if len(v[0])}
+        if not series:
+            self.update(Text(self.empty_message, style="dim"))
+            return
+        note = ""
+        if self.logy:
+            # a log axis cannot show zero or negative values: drop them and say so
+            kept = {k: ([x for x, y in zip(*v) if y > 0], [y for y in v[1] if y > 0]) for k, v in series.items()}
+            if sum(len(v[0]) for v in kept.values()) < sum(len(v[0]) for v in series.values()):
+                note = "  (values <= 0 hidden on the log axis)"
+            series = {k: v for k, v in kept.items() if v[0]}
+            if not series:
+                self.update(Text("no positive values to plot on a log axis", style="dim"))
+                return
+        legend = legend_text(list(series), width)
+        plot = line_plot(series, title=self.title, xlabel=self.xlabel, logy=self.logy,
+                         width=width, height=height - legend.plain.count("\n") - 1, legend=False)
+        plot.rstrip()  # plotext ends with a newline, which would push the legend out of view
+        self.update(Group(plot, legend + Text(note, style="dim")))
+
+
+def legend_text(labels: list[str], width: int) -> Text:
+    """Coloured `━ label` entries, wrapped to `width`, in the colours line_plot gives the series."""
+    text = Text(no_wrap=False)
+    col = 0
+    for i, label in enumerate(labels):
+        entry = f"━━ {label}  "
+        if col and col + len(entry) > width:
+            text.append("\n")
+            col = 0
+        text.append("━━ ", style=f"color({SERIES_COLORS[i % len(SERIES_COLORS)]})")
+        text.append(f"{label}  ")
+        col += len(entry)
+    return text
+
+
+class ImageView(Static):
+    """An image drawn with half-block characters, `fit_width * zoom` pixels wide at most."""
+
+    DEFAULT_CSS = "ImageView { width: auto; height: auto; }"
+
+    def show(self, image, fit_width: int, zoom: int = 1) -> None:
+        """Draw `image` ((H, W[, 3]) in [0, 1]); wider than the box when zoomed (the box scrolls)."""
+        self.update(halfblock(image, max_width=max(10, fit_width) * zoom))
+
+
+# ---- overview of one run ------------------------------------------------------------------
+
+def kv_table(title: str, items: list[tuple[str, object]]) -> Table:
+    """A two-column key/value table with a bold title."""
+    table = Table(title=title, title_justify="left", title_style="bold", box=None, show_header=False,
+                  pad_edge=False, expand=False)
+    table.add_column("key", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for key, value in items:
+        table.add_row(key, query.format_value(value))
+    return table
+
+
+STATUS_STYLE = {"completed": "green", "running": "cyan", "failed": "red", "interrupted": "yellow",
+                "stale": "magenta", "unreadable": "bold red"}
+
+
+def status_text(status: str) -> Text:
+    """The status word in its colour."""
+    return Text(status, style=STATUS_STYLE.get(status, ""))
+
+
+def overview(run: Run, summary: dict, artifacts: list, rows: list[dict] | None) -> RenderableType:
+    """Facts, config, summary, last metric values and artifacts of a run, as Rich renderables."""
+    parts: list[RenderableType] = []
+    note = query.status_note(run)
+    if note:
+        parts.append(Text(note, style="yellow"))
+    parts.append(Text(str(run.path), style="dim"))
+    if run.error:
+        files = sorted(p.name for p in run.path.iterdir()) if run.path.is_dir() else []
+        parts.append(Text(f"files: {', '.join(files) or 'none'}"))
+        return Group(*parts)
+    facts = [("started", query.format_started(run)), ("duration", query.format_duration(query.duration_of(run))),
+             ("parent", run.parent or ""), ("seed", run.info.get("seed")), ("device", run.info.get("device")),
+             ("dataset", run.info.get("dataset")), ("host", run.info.get("host"))]
+    parts.append(kv_table("run", [(k, v) for k, v in facts if v not in (None, "")]))
+    parts.append(Text(""))
+    parts.append(kv_table("config", list(query.flatten(run.config).items())))
+    if summary:
+        parts.append(Text(""))
+        parts.append(kv_table("summary", list(query.flatten(summary).items())))
+    if rows:
+        last: dict[str, object] = {}
+        for row in rows:
+            last[f"{row.get('split') or ''} {row.get('name')}".strip()] = row.get("value")
+        parts.append(Text(""))
+        parts.append(kv_table(f"last metric values ({len(rows)} records)", list(last.items())))
+    if artifacts:
+        parts.append(Text(""))
+        parts.append(kv_table("artifacts", [(str(p.relative_to(run.path / "artifacts")), query.human_size(p.stat().st_size))
+                                            for p in artifacts if p.exists()]))
+    return Group(*parts)
+
+
+# ---- help ---------------------------------------------------------------------------------
+
+HELP = """\
+[b]nnlab browse[/b]: every run under the runs folder, read from plain files.
+
+[b]Runs table[/b]
+  j / k, ↑ / ↓    move            enter     open the run
+  space           select          c         compare selected runs
+  /               filter          esc       clear the filter
+  s / S           sort column / reverse order
+  t               light or dark   ctrl+p    command palette
+  q               quit            ?         this help
+
+[b]Filter[/b]  terms are ANDed:
+  command:kmeans   status:failed   status:running   lr:4.5   (any config key)
+  free words match id, command, status and config values
+
+[b]Run and compare screens[/b]
+  1 2 3           tabs (overview, curves, images / config diff)
+  m / M           next / previous metric
+  e               per epoch or per step
+  l               log-y on or off
+  f               split: all, train or test (compare)
+  n / p           next / previous image
+  + / -           zoom the image (scroll with ←/→)
+  q / esc         back
+
+Running runs update live: the table every 2 s, an open run's curves every second.
+A run whose folder is broken is listed as [b red]unreadable[/] with the reason.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and filter syntax."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(HELP, markup=True)
