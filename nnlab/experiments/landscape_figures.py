@@ -1,0 +1,92 @@
+"""The loss landscape's figures: a 3-D surface and a contour map (PNG), and a terminal heatmap image.
+
+Colours follow log(loss): the surface spans orders of magnitude between the minimum and
+the window's edges, and a linear scale would flatten everything the path crosses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nnlab.core.figures import _pyplot
+
+CMAP = "viridis"
+PATH_COLOUR = "#e8331c"
+
+
+def _path_plot(ax, xy: np.ndarray, z: np.ndarray | None = None) -> None:
+    args = (xy[:, 0], xy[:, 1]) if z is None else (xy[:, 0], xy[:, 1], z)
+    ax.plot(*args, "-", color=PATH_COLOUR, linewidth=1.2, label="SGD path")
+    extra = {"depthshade": False} if z is not None else {}  # keep far points red in 3-D
+    ax.scatter(*args, color=PATH_COLOUR, s=8, **extra)
+    first = [a[:1] for a in args]
+    last = [a[-1:] for a in args]
+    ax.scatter(*first, color="white", edgecolor="black", s=50, marker="o", label="start", zorder=5)
+    ax.scatter(*last, color="black", s=80, marker="*", label="end", zorder=5)
+
+
+def save_surface(path: Path, xs: np.ndarray, ys: np.ndarray, surface: np.ndarray, xy: np.ndarray,
+                 path_loss: np.ndarray, labels: tuple[str, str]) -> Path:
+    """A 3-D surface of log10 f_CE (surface[i, j] at xs[i], ys[j]) with the path drawn on it."""
+    plt = _pyplot()
+    fig = plt.figure(figsize=(8, 6.5))
+    ax = fig.add_subplot(projection="3d")
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    ax.plot_surface(gx, gy, np.log10(surface), cmap=CMAP, alpha=0.75, linewidth=0, antialiased=True,
+                    rstride=1, cstride=1)
+    _path_plot(ax, xy, np.log10(path_loss) + 0.01)  # a hair above the surface so it is not hidden
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_zlabel("log10 f_CE")
+    ax.set_title("training cross-entropy around the SGD path")
+    ax.view_init(elev=35, azim=-60)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def save_contour(path: Path, xs: np.ndarray, ys: np.ndarray, surface: np.ndarray, xy: np.ndarray,
+                 labels: tuple[str, str]) -> Path:
+    """Filled contours of log10 f_CE with the path on top."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 6))
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    filled = ax.contourf(gx, gy, np.log10(surface), levels=30, cmap=CMAP)
+    ax.contour(gx, gy, np.log10(surface), levels=15, colors="black", linewidths=0.3, alpha=0.5)
+    fig.colorbar(filled, ax=ax, label="log10 f_CE")
+    _path_plot(ax, xy)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_title("training cross-entropy (contours) and the SGD path")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def heatmap_image(xs: np.ndarray, ys: np.ndarray, surface: np.ndarray, xy: np.ndarray,
+                  labels: tuple[str, str], cell: int = 2) -> tuple[np.ndarray, str]:
+    """An RGB image of log f_CE for the terminal, x to the right and y up, with the path's cells marked.
+
+    Returns the image and a caption naming the axes and the marks.
+    """
+    import matplotlib
+
+    logs = np.log10(surface)
+    scaled = (logs - logs.min()) / max(logs.max() - logs.min(), 1e-12)
+    rgb = matplotlib.colormaps[CMAP](scaled)[..., :3]  # (nx, ny, 3)
+    ix = np.clip(np.rint((xy[:, 0] - xs[0]) / (xs[-1] - xs[0]) * (len(xs) - 1)).astype(int), 0, len(xs) - 1)
+    iy = np.clip(np.rint((xy[:, 1] - ys[0]) / (ys[-1] - ys[0]) * (len(ys) - 1)).astype(int), 0, len(ys) - 1)
+    rgb[ix, iy] = (1.0, 0.2, 0.1)  # the path in red
+    rgb[ix[0], iy[0]] = (1.0, 1.0, 1.0)  # start white
+    rgb[ix[-1], iy[-1]] = (1.0, 0.0, 1.0)  # end magenta
+    image = np.transpose(rgb, (1, 0, 2))[::-1]  # rows are y, top row is the largest y
+    image = np.kron(image, np.ones((cell, cell, 1)))
+    caption = (f"x: {labels[0]} {xs[0]:.3g}…{xs[-1]:.3g}, y: {labels[1]} {ys[0]:.3g}…{ys[-1]:.3g}; "
+               f"path red, start white, end magenta")
+    return image, caption
