@@ -1,0 +1,86 @@
+"""The k-means network and its analysis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nnlab.core.data import load_dataset
+from nnlab.core.models.kmeans import KMeansNet
+from nnlab.experiments.kmeans import KMeansConfig, analyse, collapsed_centers, run
+from nnlab.errors import NnlabError
+from nnlab.runs.recorder import Recorder
+
+
+def test_forward_matches_a_hand_computation():
+    torch.manual_seed(0)
+    net = KMeansNet(k=3, dim=4, temperature=20.0)
+    with torch.no_grad():
+        net.centers.copy_(torch.rand(3, 4))
+    x = torch.rand(5, 1, 2, 2)
+    out = net(x)
+    C, x0 = net.centers.detach().numpy().astype(np.float64), x.reshape(5, 4).numpy().astype(np.float64)
+    scores = 20 * (x0 @ C.T - 0.5 * (C ** 2).sum(1))
+    weights = np.exp(scores - scores.max(1, keepdims=True))
+    weights /= weights.sum(1, keepdims=True)
+    assert np.allclose(out.detach().numpy(), weights @ C - x0, atol=1e-5)
+    # MSE against zeros is the mean squared distance to the soft-chosen centre
+    loss = nn.MSELoss()(out, torch.zeros_like(out))
+    assert loss.item() == pytest.approx(((weights @ C - x0) ** 2).mean(), rel=1e-4)
+
+
+def test_exemplar_init_recovers_the_classes(idx_data_dir):
+    config = KMeansConfig(epochs=2, data_dir=str(idx_data_dir), device="cpu", lloyd=True)
+    result = run(config, Recorder())
+    table = np.array(result["network"]["table"])
+    assert table.sum() == 200 == result["network"]["total"]
+    assert result["network"]["accuracy"] == 1.0 and result["lloyd"]["accuracy"] == 1.0
+    assert np.array_equal(table, np.diag(np.diag(table)))  # centre i holds exactly digit i
+    assert result["network"]["dead_centers"] == []
+
+
+def test_random_init_collapses_and_says_so(idx_data_dir):
+    result = run(KMeansConfig(init="random", epochs=1, data_dir=str(idx_data_dir), lloyd=False), Recorder())
+    dead = result["network"]["dead_centers"]
+    assert sum(s == 0 for s in result["network"]["sizes"]) >= 5 and dead
+    assert all("dead" in note or "coincide" in note for note in dead)
+
+
+def test_same_seed_same_numbers(idx_data_dir):
+    config = KMeansConfig(init="samples", epochs=1, data_dir=str(idx_data_dir), lloyd=False, seed=7)
+    a, b = run(config, Recorder()), run(config, Recorder())
+    assert a["final_train_loss"] == b["final_train_loss"] and a["network"]["table"] == b["network"]["table"]
+
+
+def test_coinciding_centres_are_named():
+    centers = torch.stack([torch.zeros(4), torch.zeros(4) + 1e-4, torch.ones(4)])
+    notes = collapsed_centers(centers, [50, 50, 100])
+    assert notes == [notes[0]] and "centres 0 and 1 coincide" in notes[0]
+
+
+def test_analysis_counts_every_training_image(idx_data_dir):
+    data = load_dataset("mnist", idx_data_dir)
+    centers = torch.rand(4, 784)
+    clustering = analyse(centers, data)
+    assert clustering.table.shape == (10, 4) and clustering.table.sum() == len(data.train)
+    assert sum(clustering.sizes) == len(data.train) and 0 <= clustering.nmi <= 1
+
+
+@pytest.mark.parametrize("field,value", [("init", "bogus"), ("k", 0), ("batch_size", 0), ("lr", 0.0),
+                                         ("dataset", "cifar"), ("temperature", -1.0)])
+def test_bad_config_is_refused(field, value):
+    with pytest.raises(NnlabError):
+        KMeansConfig(**{field: value})
+
+
+def test_cheat_is_an_alias_of_exemplar():
+    assert KMeansConfig(init="cheat").init == "exemplar"
+
+
+@pytest.mark.realdata
+def test_acceptance_real_mnist_ten_epochs(shared_data):
+    result = run(KMeansConfig(data_dir=str(shared_data)), Recorder())
+    assert result["dataset"] == "mnist" and result["network"]["total"] == 60000
+    assert result["network"]["accuracy"] > 0.5 and abs(result["network"]["inertia"] - result["lloyd"]["inertia"]) < 5
