@@ -17,7 +17,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from nnlab.runs import query
 from nnlab.runs.store import Run, RunStore
 from nnlab.tui.compare import CompareScreen
 from nnlab.tui.detail import RunScreen

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from nnlab.errors import NnlabError
-from nnlab.runs import query
+from nnlab.runs import query, series
 from nnlab.runs.store import Run
 from nnlab.tui.detail import CURVE_BINDINGS, CurveState
 from nnlab.tui.widgets import CurvePlot
@@ -77,18 +77,20 @@ class CompareScreen(Screen):
     def load(self) -> None:
         """Read every run's metrics and summary, off the UI thread."""
         metrics = {run.id: run.metrics() for run in self.runs if not run.error}
+        rows: list[tuple[str, list]] = []
         try:
             rows = query.diff_runs(self.runs)
             diff = diff_table(self.runs, rows) if rows else Text("no differences: same config and summary")
         except NnlabError as exc:
             diff = Text(exc.message, style="red")
-        self.app.call_from_thread(self._loaded, metrics, diff)
+        self.app.call_from_thread(self._loaded, metrics, rows, diff)
 
-    def _loaded(self, metrics: dict[str, list[dict]], diff) -> None:
+    def _loaded(self, metrics: dict[str, list[dict]], rows: list[tuple[str, list]], diff) -> None:
         self.metrics = metrics
+        self.diff_rows = rows
         names: list[str] = []
         for rows in metrics.values():
-            names.extend(n for n in query.metric_names(rows) if n not in names)
+            names.extend(n for n in series.metric_names(rows) if n not in names)
         self.curve.names = sorted(names, key=lambda n: n != "loss")
         self.curve.choose_axis([r for rows in metrics.values() for r in rows])
         self.loaded = True
@@ -102,13 +104,13 @@ class CompareScreen(Screen):
         if name is None:
             info.update("none of these runs recorded metrics")
             return
-        series = {}
+        lines = {}
         for run in self.runs:
-            for split, xy in query.curves(self.metrics.get(run.id, []), name, self.curve.by).items():
+            for split, xy in series.curves(self.metrics.get(run.id, []), name, self.curve.by).items():
                 if self.curve.split in ("all", split):
-                    series[f"{run_label(run, self.runs)} {split}"] = xy
+                    lines[f"{run_label(run, self.runs)} {split}"] = xy
         info.update(Text.from_markup(self.curve.describe() + "[dim] · f split[/]"))
-        self.query_one("#compare-plot", CurvePlot).show(series, title=name, xlabel=self.curve.by,
+        self.query_one("#compare-plot", CurvePlot).show(lines, title=name, xlabel=self.curve.by,
                                                          logy=self.curve.logy)
 
     def action_metric(self, delta: int) -> None:

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from nnlab.errors import NnlabError
-from nnlab.runs import query
+from nnlab.runs import images, query, series
 from nnlab.runs.store import Run
 from nnlab.tui.widgets import CurvePlot, ImageView, overview, status_text
 
@@ -76,7 +76,7 @@ class RunScreen(Screen):
         super().__init__()
         self.run = run
         self.rows: list[dict] = []
-        self.follower = query.MetricsFollower.for_run(run)
+        self.follower = series.MetricsFollower.for_run(run)
         self.curve = CurveState()
         self.images: list = []
         self.image_index = 0
@@ -120,13 +120,13 @@ class RunScreen(Screen):
         summary = run.summary() if not run.error else {}
         artifacts = run.artifacts() if not run.error else []
         rows = self.follower.poll() if not run.error else []
-        images = query.image_artifacts(run) if not run.error else []
-        self.app.call_from_thread(self._loaded, summary, artifacts, rows, images)
+        pictures = images.image_artifacts(run) if not run.error else []
+        self.app.call_from_thread(self._loaded, summary, artifacts, rows, pictures)
 
-    def _loaded(self, summary: dict, artifacts: list, rows: list[dict], images: list) -> None:
+    def _loaded(self, summary: dict, artifacts: list, rows: list[dict], pictures: list) -> None:
         self.rows = rows
-        self.summary, self.artifacts, self.images = summary, artifacts, images
-        self.curve.names = query.metric_names(rows)
+        self.summary, self.artifacts, self.images = summary, artifacts, pictures
+        self.curve.names = series.metric_names(rows)
         self.curve.choose_axis(rows)
         self.loaded = True
         self.query_one("#overview-body", Static).update(overview(self.run, summary, artifacts, rows))
@@ -148,7 +148,7 @@ class RunScreen(Screen):
             self.run = fresh
         if new_rows:
             self.rows.extend(new_rows)
-            names = query.metric_names(self.rows)
+            names = series.metric_names(self.rows)
             if names != self.curve.names:
                 self.curve.names = names
             self.draw_curves()
@@ -168,8 +168,8 @@ class RunScreen(Screen):
             plot.show({})
             return
         info.update(Text.from_markup(self.curve.describe()))
-        series = query.curves(self.rows, name, self.curve.by)
-        plot.show(series, title=name, xlabel=self.curve.by, logy=self.curve.logy)
+        lines = series.curves(self.rows, name, self.curve.by)
+        plot.show(lines, title=name, xlabel=self.curve.by, logy=self.curve.logy)
 
     def action_metric(self, delta: int) -> None:
         if self.curve.names:
@@ -207,7 +207,7 @@ class RunScreen(Screen):
     @work(thread=True, exclusive=True, group="image")
     def read_image(self, path) -> None:
         try:
-            image = query.read_image(path)
+            image = images.read_image(path)
         except NnlabError as exc:
             self.app.call_from_thread(self._image_failed, exc.message)
             return
@@ -223,7 +223,7 @@ class RunScreen(Screen):
         box = self.query_one("#image-box", ScrollableContainer)
         cols = (box.size.width or self.size.width) - 2  # room for the vertical scrollbar
         rows = box.size.height or max(4, self.size.height - 6)
-        fitted = query.reflow_tiles(image, cols * self.zoom, rows * self.zoom)
+        fitted = images.reflow_tiles(image, cols * self.zoom, rows * self.zoom)
         self.query_one("#image", ImageView).show(fitted, cols, self.zoom)
 
     def action_image(self, delta: int) -> None:

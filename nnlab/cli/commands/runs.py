@@ -81,21 +81,27 @@ def list_runs(
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
-    # ids are 33 characters and begin with the start time: on a narrow terminal the
-    # started column goes, so that the id (what you type next) is never cut
-    wide = console.width >= 100
-    for name in ("id", "command", "status", "started", "duration", "key metric"):
-        if name == "started" and not wide:
-            continue
-        table.add_column(name, no_wrap=name != "key metric", overflow="fold")
+    ids = ["  " * depth + ("└ " if depth else "") + rec["id"] for rec, depth in records]
+    # the id (what you type next) is never cut; the started column goes first when the
+    # terminal is narrow, since the id begins with the start time anyway
+    widths = {"id": max(map(len, ids)), "command": max(len(rec["command"]) for rec, _ in records),
+              "status": max(6, *(len(rec["status"]) for rec, _ in records)), "started": 16, "duration": 8}
+    wide = console.width >= sum(widths.values()) + 6 + 24
+    if not wide:
+        del widths["started"]
+    for name, width in widths.items():
+        table.add_column(name, no_wrap=True, min_width=width)
+    table.add_column("key metric", no_wrap=True, overflow="ellipsis",
+                     max_width=max(12, console.width - sum(widths.values()) - len(widths)))
     by_id = {run.id: run for run, _ in ordered}
-    for rec, depth in records:
+    for shown_id, (rec, depth) in zip(ids, records):
         run = by_id[rec["id"]]
         style = _STATUS_STYLE.get(rec["status"], "")
-        metric = f"{rec['key_metric']} {query.format_value(rec['key_value'])}" if rec["key_metric"] else ""
+        # value first: if the column must be cut, the number survives
+        metric = f"{query.format_value(rec['key_value'])} {rec['key_metric']}" if rec["key_metric"] else ""
         if rec["status"] == "unreadable":
             metric = rec["error"] or ""
-        table.add_row("  " * depth + ("└ " if depth else "") + rec["id"], rec["command"],
+        table.add_row(shown_id, rec["command"],
                       f"[{style}]{rec['status']}[/]" if style else rec["status"],
                       *([query.format_started(run)] if wide else []),
                       query.format_duration(rec["duration_s"]), metric)
@@ -124,6 +130,7 @@ def show(
     json_output: JsonOpt = False,
 ) -> None:
     """One run: its facts, config, summary, metrics and artifacts."""
+    from nnlab.runs import images as image_files
     from nnlab.runs import query
 
     (run,) = _get(_store(runs_dir), [run_ref])
@@ -178,10 +185,10 @@ def show(
     if images:
         from nnlab.core.terminal import halfblock
 
-        for path in query.image_artifacts(run):
+        for path in image_files.image_artifacts(run):
             console.print(f"[bold]{path.name}[/]")
             try:
-                console.print(halfblock(query.read_image(path), max_width=max(20, console.width - 2)))
+                console.print(halfblock(image_files.read_image(path), max_width=max(20, console.width - 2)))
             except Exception as exc:  # one bad PNG must not hide the others
                 console.print(f"[red]{exc}[/]")
 
@@ -255,7 +262,7 @@ def export(
     """Metrics of one or more runs in long format (run, command, step, epoch, split, name, value, time)."""
     import json
 
-    from nnlab.runs import query
+    from nnlab.runs import query, series
 
     runs = _get(_store(runs_dir), run_refs)
     for run in runs:
@@ -267,11 +274,11 @@ def export(
         fail(f"cannot write {output}: {exc.strerror or exc}")
     count = 0
     try:
-        writer = None if json_output else csv.DictWriter(out, fieldnames=query.EXPORT_FIELDS)
+        writer = None if json_output else csv.DictWriter(out, fieldnames=series.EXPORT_FIELDS)
         if writer:
             writer.writeheader()
         for run in runs:
-            for row in query.export_rows(run, run.metrics()):
+            for row in series.export_rows(run, run.metrics()):
                 count += 1
                 if writer:
                     writer.writerow(row)
@@ -331,22 +338,22 @@ def tail(
     runs_dir: RunsDirOpt = None,
 ) -> None:
     """Print a run's latest metric values and follow new ones until the run ends (Ctrl-C stops)."""
-    from nnlab.runs import query
+    from nnlab.runs import query, series
     from nnlab.runs.store import Run
 
     (run,) = _get(_store(runs_dir), [run_ref])
     if run.error:
         fail(f"run {run.id} is unreadable: {run.error}")
     console = make_console()
-    follower = query.MetricsFollower.for_run(run)
+    follower = series.MetricsFollower.for_run(run)
     first = follower.poll()
     for row in first[-lines:] if lines else []:
-        console.print(query.describe_row(row), highlight=False)
+        console.print(series.describe_row(row), highlight=False)
     try:
         while follow and query.status_of(run) == "running":
             time.sleep(interval)
             for row in follower.poll():
-                console.print(query.describe_row(row), highlight=False)
+                console.print(series.describe_row(row), highlight=False)
             fresh = Run.load(run.path)
             if not fresh.error:
                 run = fresh
@@ -354,7 +361,7 @@ def tail(
                 fail(f"run {run.id} was deleted while followed", 1)
             # else: unreadable for a moment (being rewritten); keep the last good view
         for row in follower.poll():  # whatever was written just before the end
-            console.print(query.describe_row(row), highlight=False)
+            console.print(series.describe_row(row), highlight=False)
     except KeyboardInterrupt:
         console.print("[dim]stopped following[/]")
         raise typer.Exit(130) from None

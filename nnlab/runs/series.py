@@ -1,0 +1,104 @@
+"""Metric records for people: curves per split, long-format export, and following a live run.
+
+Plain data in, plain data out; shared by `nnlab runs` and `nnlab browse`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from nnlab.runs.query import format_value
+from nnlab.runs.store import METRICS_FILE, Run
+
+def metric_names(rows: Iterable[dict]) -> list[str]:
+    """Metric names in first-seen order, `loss` first when present."""
+    names: list[str] = []
+    for row in rows:
+        name = row.get("name")
+        if isinstance(name, str) and name not in names:
+            names.append(name)
+    return sorted(names, key=lambda n: (n != "loss", names.index(n)))
+
+
+def curves(rows: Iterable[dict], name: str, by: str = "epoch") -> dict[str, tuple[list[float], list[float]]]:
+    """The series of metric `name` per split, as {split: (xs, ys)}.
+
+    by="step": every record against its step. by="epoch": one point per epoch, the last
+    record of that epoch (the epoch mean the trainer writes at its end).
+    """
+    series: dict[str, dict[float, float]] = {}
+    for row in rows:
+        if row.get("name") != name:
+            continue
+        x, y = row.get(by), row.get("value")
+        if not isinstance(x, (int, float)) or not isinstance(y, (int, float)) or not math.isfinite(y):
+            continue
+        series.setdefault(row.get("split") or "all", {})[x] = y  # later records win: epoch means
+    return {split: (sorted(points), [points[x] for x in sorted(points)]) for split, points in series.items()}
+
+
+def export_rows(run: Run, rows: Iterable[dict]) -> Iterable[dict[str, Any]]:
+    """Metric records in long format, one per value, tagged with the run."""
+    for row in rows:
+        yield {"run": run.id, "command": run.command, "step": row.get("step"), "epoch": row.get("epoch"),
+               "split": row.get("split"), "name": row.get("name"), "value": row.get("value"),
+               "time": row.get("time")}
+
+
+EXPORT_FIELDS = ("run", "command", "step", "epoch", "split", "name", "value", "time")
+
+
+@dataclass
+class MetricsFollower:
+    """Reads a run's metrics.jsonl incrementally: each poll returns only the new complete lines.
+
+    Used by `runs tail` and by the browser's live curves, so a run that is still writing
+    costs one small read per poll instead of re-reading the whole file.
+    """
+
+    path: Path
+    offset: int = 0
+
+    @classmethod
+    def for_run(cls, run: Run) -> "MetricsFollower":
+        """A follower at the start of `run`'s metrics file."""
+        return cls(run.path / METRICS_FILE)
+
+    def poll(self) -> list[dict]:
+        """New records since the last poll; a last line without its newline waits for the next poll."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except OSError:
+            return []
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            return []
+        self.offset += end + 1
+        rows = []
+        for line in chunk[:end].splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a garbled line: skip it, as the store's reader does
+            if isinstance(row, dict):
+                rows.append(row)
+        return rows
+
+
+def describe_row(row: dict) -> str:
+    """One metric record as a line: `epoch 2 step 1876 test loss 0.05875`."""
+    parts = []
+    if row.get("epoch") is not None:
+        parts.append(f"epoch {row['epoch']}")
+    if row.get("step") is not None:
+        parts.append(f"step {row['step']}")
+    if row.get("split"):
+        parts.append(str(row["split"]))
+    parts.append(f"{row.get('name')} {format_value(row.get('value'))}")
+    return " ".join(parts)
