@@ -128,8 +128,11 @@ def run(config: AdamConfig, recorder: Recorder) -> dict:
     title = (f"{config.optimizer} on {config.fn}"
              + (f" (L={config.L:g}, h={config.h:g})" if config.fn == "bump" else "")
              + f", x0={config.start:g}, " + ", ".join(f"{k}={v:g}" for k, v in trace.params.items()))
-    recorder.table(title, ["t"] + [LABELS[k] for k in SERIES], _table_rows(trace),
-                   caption="every step is in trace.csv" if config.steps > SHOWN_ROWS else "")
+    short = f"{config.optimizer} on {config.fn}, x0 = {config.start:g}"
+    recorder.table(short, ["t"] + [LABELS[k] for k in SERIES], _table_rows(trace),
+                   caption=", ".join(f"{k}={v:g}" for k, v in trace.params.items())
+                   + (f", L={config.L:g}, h={config.h:g}" if config.fn == "bump" else "")
+                   + ("; every step is in trace.csv" if config.steps > SHOWN_ROWS else ""))
     t = list(range(1, config.steps + 1))
     recorder.plot({LABELS[k]: (t, getattr(trace, k)) for k in SERIES
                    if not all(math.isnan(y) for y in getattr(trace, k))}, title=title, xlabel="t")
@@ -184,9 +187,10 @@ def run_escape(config: EscapeConfig, recorder: Recorder) -> dict:
                       [[i, h, ok] for i, (h, ok) in enumerate(res.evaluations, 1)])
     tries = list(enumerate(res.evaluations, 1))
     shown = tries[:6] + tries[-4:] if len(tries) > 10 else tries
-    recorder.table(f"bisection on h (Adam α={config.lr:g}, β1={config.beta1:g}, β2={config.beta2:g}, ε={config.eps:g}, L={config.L:g})",
-                   ["try", "h", "crosses?"], [[i, f"{h:.10f}", "yes" if ok else "no"] for i, (h, ok) in shown],
-                   caption=f"{len(res.evaluations)} tries in all (bisection.csv)")
+    recorder.table("bisection on the bump height h",
+                   ["try", "h", "Adam crosses?"], [[i, f"{h:.10f}", "yes" if ok else "no"] for i, (h, ok) in shown],
+                   caption=f"Adam α={config.lr:g}, β1={config.beta1:g}, β2={config.beta2:g}, ε={config.eps:g}, "
+                           f"L={config.L:g}; {len(res.evaluations)} tries in all (bisection.csv)")
 
     above = round(res.h_largest_2dp + 0.01, 2)
     runs = {
@@ -199,8 +203,9 @@ def run_escape(config: EscapeConfig, recorder: Recorder) -> dict:
         tr = simulate(make_function("bump", h, config.L), opt, 0.0, 40, lr, config.beta1, config.beta2, config.eps)
         traces[label] = (h, tr)
         behaviour[label] = describe(tr, config.L, h)
-    recorder.plot({label: (list(range(41)), [0.0] + tr.x) for label, (_, tr) in traces.items()},
-                  title="x_t: Adam just below and above h*, and GD at h = 0.5", xlabel="t")
+    shown_t = 20  # past t = 20 the crossing run just walks away downhill and squashes the rest
+    recorder.plot({label: (list(range(shown_t + 1)), [0.0] + tr.x[:shown_t]) for label, (_, tr) in traces.items()},
+                  title=f"x_t: Adam just below and above h*, and GD at h = {config.gd_h:g}", xlabel="t")
     _save_escape_png(recorder.artifact("escape.png"), traces, config)
     gd_label = list(runs)[2]
     recorder.info(f"[bold]Adam[/] (α={config.lr:g}, ε={config.eps:g}) crosses every bump up to "
@@ -224,7 +229,7 @@ def _save_escape_png(path, traces: dict, config: EscapeConfig) -> None:
         fn = make_function("bump", h, config.L)
         grid = [-0.2 + i * (config.L + 2 * h + 0.7) / 400 for i in range(401)]
         ax.plot(grid, [fn.f(x) for x in grid], color="0.3", lw=1.2)
-        xs = [0.0] + tr.x
+        xs = [x for x in [0.0] + tr.x if grid[0] <= x <= grid[-1]]  # a crossing run leaves the frame
         ax.scatter(xs, [fn.f(x) for x in xs], c=range(len(xs)), cmap="viridis", s=14, zorder=3)
         ax.set_title(f"{label}\n{'crosses' if crosses(tr, config.L, h) else 'trapped'}", fontsize=9)
         ax.set_xlabel("x")

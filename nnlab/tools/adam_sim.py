@@ -161,8 +161,8 @@ def describe(trace: Trace, L: float, h: float) -> str:
     """A one-line account of a bump run: crossed, settled, oscillating, or wandering."""
     if crosses(trace, L, h):
         t = next(i for i, x in enumerate(trace.x, 1) if x >= L + h)
-        return f"crosses the bump at step {t} (x = {trace.x[t - 1]:.4g} >= L + h = {L + h:g})"
-    tail = trace.x[-12:]
+        return f"crosses the bump at step {t} (x = {trace.x[t - 1]:.6g} >= L + h = {L + h:.6g})"
+    tail = trace.x[-min(12, max(2, len(trace.x) // 2)):]  # the later steps: where the run ends up
     values = sorted({round(x, 9) for x in tail})
     where = f"the local minimum at x = L = {L:g}"
     if len(values) == 1:

@@ -19,6 +19,7 @@ The model walker and the autograd cross-check live in ``receptive_model.py``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -91,6 +92,9 @@ class LayerRow:
     start: tuple[float, float]       # input coordinate of the first output unit's field centre
     out: Pair | None = None          # output size, when the input size is known
     flags: tuple[str, ...] = field(default=())
+    # After a global layer, with the input size known and not all of it read: the input rows and
+    # columns (inclusive) any unit before it saw. Strided layers can leave border pixels unread.
+    covered: tuple[Pair, Pair] | None = None
 
 
 # ---- tokenizer --------------------------------------------------------------------------------
@@ -277,9 +281,18 @@ def compute(layers: list[LayerSpec], input_size: Pair | None = None) -> list[Lay
     jump, rf, start = [1, 1], [1, 1], [0.0, 0.0]
     whole = False
     size = list(input_size) if input_size else None
+    covered = None
     rows = []
     for i, spec in enumerate(layers):
+        flags: tuple[str, ...] = ()
         if spec.kind == "global":
+            if not whole and size is not None and input_size is not None:
+                covered = _covered(start, jump, rf, size, input_size)
+                if covered == ((0, input_size[0] - 1), (0, input_size[1] - 1)):
+                    covered = None  # the usual case: the whole input
+                else:
+                    flags = (f"reads input rows {covered[0][0]}-{covered[0][1]}, "
+                             f"cols {covered[1][0]}-{covered[1][1]} only",)
             whole = True
             out = (1, 1) if size else None
         else:
@@ -293,10 +306,21 @@ def compute(layers: list[LayerSpec], input_size: Pair | None = None) -> list[Lay
                 out = tuple(output_size(size[ax], spec.effective_kernel[ax], spec.stride[ax],
                                       spec.padding[ax], spec.ceil_mode) for ax in (0, 1))
         rows.append(LayerRow(i, spec, (jump[0], jump[1]), None if whole else (rf[0], rf[1]),
-                             (start[0], start[1]), out, _flags(spec, out)))
+                             (start[0], start[1]), out, flags + _flags(spec, out), covered))
         if out is not None:
             size = list(out) if min(out) > 0 else [0, 0]
     return rows
+
+
+def _covered(start, jump, rf, size, input_size) -> tuple[Pair, Pair]:
+    """Union of all current units' fields, clipped to the input: (rows, cols), inclusive."""
+    box = []
+    for ax in (0, 1):
+        half = (rf[ax] - 1) / 2
+        lo = math.ceil(start[ax] - half)
+        hi = math.floor(start[ax] + (size[ax] - 1) * jump[ax] + half)
+        box.append((max(0, lo), min(input_size[ax] - 1, hi)))
+    return box[0], box[1]
 
 
 def format_rf(rf: Pair | None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,6 +26,18 @@ from nnlab.tools.receptive import LayerRow, LayerSpec, Pair, compute
 
 __all__ = ["ModelEntry", "register_model", "registered_models", "walk", "measure", "measure_layers",
            "expected_box", "specs_to_module"]
+
+
+@contextmanager
+def _one_thread():
+    """Run torch on one thread: on these tiny tensors, syncing threads costs more than the work
+    (50x slower on a busy 2-core machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 # ---- registry ---------------------------------------------------------------------------------
@@ -99,7 +112,7 @@ def _calls(model: nn.Module, input_shape: tuple[int, int, int] | None) -> list[t
     handles = [m.register_forward_hook(hook) for m in leaves]
     was_training = model.training
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread():
             model.eval()(torch.zeros(1, *input_shape))
     except RuntimeError as exc:
         raise NnlabError(f"receptive: the model does not accept input {input_shape}: {exc}") from None
@@ -243,6 +256,14 @@ def measure_layers(model: nn.Module, input_shape: tuple[int, int, int]) -> list[
     The unit is the centre spatial position with its channels summed, or the first feature of a
     flat output.
     """
+    with _one_thread():
+        return _measure_layers(model, input_shape)
+
+
+def _measure_layers(model: nn.Module, input_shape: tuple[int, int, int]) -> list[Measurement]:
+    if any(isinstance(m, nn.modules.lazy.LazyModuleMixin) for m in model.modules()):
+        with torch.no_grad():  # lazy layers get their shapes from a first forward pass
+            model.eval()(torch.zeros(1, *input_shape))
     probe = _probe(model)
     outs: list[torch.Tensor] = []
     handles = [m.register_forward_hook(lambda _m, _a, out: outs.append(out))
@@ -278,7 +299,7 @@ def expected_box(rows: list[LayerRow], input_hw: Pair, unit: tuple[int, ...]) ->
     """The analytic prediction of ``measure``'s box: the field of ``unit`` clipped to the input."""
     last = rows[-1]
     if last.rf is None or len(unit) != 2:
-        return (0, input_hw[0] - 1), (0, input_hw[1] - 1)
+        return last.covered or ((0, input_hw[0] - 1), (0, input_hw[1] - 1))
     box = []
     for ax in (0, 1):
         centre = last.start[ax] + unit[ax] * last.jump[ax]

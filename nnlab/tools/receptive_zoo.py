@@ -1,20 +1,44 @@
 """nnlab's own conv models, registered for ``nnlab receptive --model NAME``.
 
-To add a model, call ``register_model(name, factory, (C, H, W), description)`` here (or in the
-model's own module, imported here). The factory takes no arguments; torch is imported only when
-``--model`` is used.
+Every entry of ``nnlab.core.models.CONV_MODELS`` joins automatically: classifiers whole, and
+autoencoders through their ``encoder`` (the decoder's upsampling has no receptive field to
+speak of). Models with another input shape register here with ``register_model``.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
+from torch import nn
+
+from nnlab.core.models import CONV_MODELS
+from nnlab.core.models.autoencoders import Autoencoder
 from nnlab.tools.receptive_model import register_model
 
 
-def _mnist_cnn():
-    from nnlab.core.models.classifiers import CNN
+def _encoder_of(ctor: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        model = ctor()
+        return getattr(model, "encoder", model)
 
-    return CNN()
+    return build
 
 
-register_model("mnist-cnn", _mnist_cnn, (1, 28, 28),
-               "the MNIST CNN of problem 4.2: conv5 -> pool2 -> conv5 -> pool2 -> fc -> fc")
+def _describe(ctor) -> str:
+    target = getattr(ctor, "func", ctor)  # functools.partial keeps the class in .func
+    doc = (target.__doc__ or "").strip().splitlines()
+    part = "encoder of " if isinstance(target, type) and issubclass(target, Autoencoder) else ""
+    return f"{part}{target.__name__}" + (f": {doc[0]}" if doc else "")
+
+
+for _name, _ctor in CONV_MODELS.items():
+    register_model(_name, _encoder_of(_ctor), (1, 28, 28), _describe(_ctor))
+
+
+def _cifar_net() -> nn.Module:
+    from nnlab.core.models.cifar import CifarNet
+
+    return CifarNet()
+
+
+register_model("cifar-net", _cifar_net, (3, 32, 32), "CifarNet: the airbench-style CIFAR-10 network")

@@ -17,6 +17,15 @@ from nnlab.tools import ops_reference
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny tensors: one torch thread is faster than two that must sync (and CI is shared)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def invoke(tmp_runs, *args):
     return runner.invoke(app, [*args, "--runs-dir", str(tmp_runs)])
 

@@ -251,3 +251,14 @@ def test_every_registered_model_walks_and_agrees_with_autograd():
         rows = compute(walk(model, entry.input_shape), hw)
         for row, m in zip(rows, measure_layers(model, entry.input_shape)):
             assert (m.rows, m.cols) == expected_box(rows[:row.index + 1], hw, m.unit), (name, row.index)
+
+
+def test_global_layer_knows_which_pixels_strided_layers_never_read():
+    specs = parse("conv(3,2,1) conv(3,2,1) conv(3,2)") + [LayerSpec("global")]
+    rows = compute(specs, (32, 32))
+    assert rows[-1].rf is None
+    assert rows[-1].covered == ((0, 27), (0, 27))  # units at 4, 12, 20 with a 15-pixel field
+    assert rows[-1].flags == ("reads input rows 0-27, cols 0-27 only",)
+    assert compute(specs, (28, 28))[-1].flags == ()
+    m = measure(specs_to_module(specs), (1, 32, 32))  # the global spec becomes Flatten + LazyLinear
+    assert (m.rows, m.cols) == expected_box(rows, (32, 32), m.unit)

@@ -62,7 +62,7 @@ def _layer_table(title: str, rows: list[LayerRow], measured: list | None, show_o
         s = r.spec
         geo = [_pair(s.kernel), _pair(s.stride), _pair(s.padding), _pair(s.dilation)] if s.kind != "global" else [""] * 4
         cells = [str(r.index + 1), escape(s.label)] + geo + [
-            _pair(r.jump) if r.rf else "", format_rf(r.rf) if r.rf else "whole", _pair(r.start) if r.rf else ""]
+            _pair(r.jump) if r.rf else "", format_rf(r.rf) if r.rf else _whole(r), _pair(r.start) if r.rf else ""]
         if show_out:
             cells.append(_pair(r.out) if s.kind != "global" else "")
         if measured is not None:
@@ -70,6 +70,14 @@ def _layer_table(title: str, rows: list[LayerRow], measured: list | None, show_o
             cells.append(f"{format_rf(extent)} {'[green]✓[/]' if ok else '[red]✗[/]'}")
         table.add_row(*cells, "; ".join(r.flags))
     return table
+
+
+def _whole(r: LayerRow) -> str:
+    """A global layer's field: the whole input, or the part strided layers before it reach."""
+    if r.covered is None:
+        return "whole"
+    (r0, r1), (c0, c1) = r.covered
+    return f"{r1 - r0 + 1} x {c1 - c0 + 1}"
 
 
 def _measure_string(specs, rows, hw):
@@ -120,7 +128,9 @@ def _run_model(name: str, input_hw: Optional[str], json_output: bool, console: C
 
 
 def _verdict(console: Console, rows: list[LayerRow], agree: bool | None) -> None:
-    console.print(f"receptive field: [bold]{format_rf(rows[-1].rf)}[/]")
+    last = rows[-1]
+    console.print(f"receptive field: [bold]{format_rf(last.rf)}[/]"
+                  + (f" ({_whole(last)} of it is ever read)" if last.rf is None and _whole(last) != "whole" else ""))
     if agree is True:
         console.print("[green]autograd agrees[/]: each layer's measured box is the analytic field "
                       "(clipped to the input)")
