@@ -56,19 +56,20 @@ def line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], *, tit
     """A plotext line plot of named (xs, ys) series, as Rich text.
 
     Series i is drawn in SERIES_COLORS[i]; `legend=False` leaves the legend to the caller.
-    Works with plotext 5 (function API) and 6 (figure API).
+    `logy` drops points that are not positive, which a log axis cannot show.
+    (plotext is pinned below 6, a rewrite with another API.)
     """
     import plotext as plt
 
-    if not hasattr(plt, "clear_figure"):  # plotext >= 6: methods live on plt.figure
-        return _line_plot_figure(plt, series, title=title, xlabel=xlabel, ylabel=ylabel, logy=logy,
-                                 width=width, height=height, legend=legend)
     plt.clear_figure()
     plt.theme("clear")  # terminal's own colours: readable on light and dark backgrounds
     plt.plotsize(width, height)
     for i, (label, (xs, ys)) in enumerate(series.items()):
-        if len(xs):
-            plt.plot(list(map(float, xs)), list(map(float, ys)), label=label if legend else None,
+        points = [(float(x), float(y)) for x, y in zip(xs, ys)]
+        if logy:
+            points = [(x, y) for x, y in points if y > 0]
+        if points:
+            plt.plot([x for x, _ in points], [y for _, y in points], label=label if legend else None,
                      marker="braille", color=SERIES_COLORS[i % len(SERIES_COLORS)])
     if logy:
         plt.yscale("log")
@@ -79,26 +80,3 @@ def line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], *, tit
     if ylabel:
         plt.ylabel(ylabel)
     return Text.from_ansi(plt.build())
-
-
-def _line_plot_figure(plt, series, *, title, xlabel, ylabel, logy, width, height, legend) -> Text:
-    fig = plt.figure
-    fig.clear.all()  # the figure is global to plotext: start from nothing every time
-    fig.plot_size(width, height)
-    fig.theme("simple")  # no colours on the frame: the terminal's own, on light or dark
-    fig.legend(bool(legend))
-    for i, (label, (xs, ys)) in enumerate(series.items()):
-        if len(xs):
-            pen = plt.marker("braille", pixel=plt.pixel(foreground=SERIES_COLORS[i % len(SERIES_COLORS)]))
-            signal = fig.signal(list(map(float, xs)), list(map(float, ys)), marker=pen).lines(True)
-            signal.label(label)
-            fig.draw(signal)
-    if logy:
-        fig.ruler(1).scale("log")
-    if title:
-        fig.title(title)
-    if xlabel:
-        fig.label(xlabel, axis=0)
-    if ylabel:
-        fig.label(ylabel, axis=1)
-    return Text.from_ansi(fig.build().string())
