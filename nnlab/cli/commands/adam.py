@@ -23,7 +23,7 @@ def adam(
     ctx: typer.Context,
     fn: Annotated[str, typer.Option("--fn", help="Loss: bump (question 1), relu, sigmoid, abs or quadratic (x²).")] = "bump",
     optimizer: Annotated[str, typer.Option("--optimizer", "-o", help="gd, momentum or adam.")] = "adam",
-    x0: Annotated[Optional[float], typer.Option("--x0", help="Start [default: 0 (point O) for bump, 2 otherwise].",
+    x0: Annotated[Optional[float], typer.Option("--x0", help="Start; by default 0 (the point O) for bump, 2 for the others.",
                                                 show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", help="Number of updates t = 1..steps.")] = 30,
     lr: LrOpt = 0.3,
