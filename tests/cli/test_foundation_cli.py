@@ -121,7 +121,7 @@ def test_ctrl_c_keeps_the_run_marked_interrupted(tmp_runs):
         time.sleep(0.2)
     assert metrics is not None, "training never started"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in out + err and "Traceback" not in out + err
     run = RunStore(tmp_runs).get("latest")
     assert run.status == "interrupted" and run.metrics() and run.info["end_time"]
