@@ -93,10 +93,10 @@ def reconstructions(model: Autoencoder, data: Dataset, noise: float, recorder: R
     if not noise:
         rows = rows[::-1]  # originals above their reconstructions
     images = np.concatenate([imgs for _, imgs in rows])
-    titles = [f"{n}\n{row}" if r == 0 else row for r, (row, _) in enumerate(rows) for n in names]
+    titles = names + [""] * (len(images) - len(names))  # the class above each column; rows in the suptitle
     what = "noisy input / reconstruction / clean original" if noise else "original / reconstruction"
     save_images(recorder.artifact("reconstructions.png"), images, titles=titles, ncols=len(picks),
-                suptitle=f"test images, rows: {what}")
+                suptitle=f"test images · rows: {what}")
     for start in range(0, len(picks), TERMINAL_COLUMNS):
         cols = slice(start, start + TERMINAL_COLUMNS)
         block = np.concatenate([imgs[cols] for _, imgs in rows])
@@ -156,7 +156,12 @@ def latent_scatter(model: Autoencoder, split: Split, classes: Sequence[str], rec
                        in zip(classes, (TAB10 * 255).astype(int)))
     recorder.image(scatter_raster(points, labels), title=f"latent space of the test set: {what}")
     recorder.info(legend)
-    return {"latent_dim": int(z.shape[1])}
+    dead = [int(i) for i in np.flatnonzero(z.std(0) < 1e-6)]
+    if dead:  # e.g. a ReLU on the embedding that outputs 0 for every image
+        recorder.warn(f"latent dimension(s) {', '.join(map(str, dead))} of {z.shape[1]} are constant over the "
+                      "test set (a dead ReLU?): the embedding effectively has "
+                      f"{z.shape[1] - len(dead)} dimension(s)")
+    return {"latent_dim": int(z.shape[1]), "dead_latent_dims": len(dead)}
 
 
 @torch.no_grad()

@@ -1,0 +1,94 @@
+"""`nnlab ae` / `nnlab cae` end to end on tiny IDX data: files written and readable, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from nnlab.cli.app import app
+from nnlab.runs.store import RunStore
+
+runner = CliRunner()
+FIGURES = ("loss.png", "reconstructions.png", "latent.png", "mean_latent.png")
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def train(runs: Path, data: Path, *args: str) -> dict:
+    """Train for one epoch on the tiny data; return the --json result."""
+    res = invoke(*args, "--epochs", "1", "--device", "cpu", "--data-dir", str(data), "--runs-dir", str(runs), "--json")
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def one_line_error(res, fragment: str) -> None:
+    assert res.exit_code == 2, res.output
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in res.output, res.output
+
+
+def test_ae_trains_saves_figures_and_a_loadable_model(tmp_runs, idx_data_dir):
+    out = train(tmp_runs, idx_data_dir, "ae", "--arch", "funnel", "--latent", "3", "--batch-size", "32")
+    run = RunStore(tmp_runs).get(out["run_id"])
+    assert run.status == "completed" and run.config["loss"] == "l1" and run.config["latent"] == 3
+    names = {p.name for p in run.artifacts()}
+    assert set(FIGURES) | {"model.pt"} <= names
+    state = torch.load(run.path / "artifacts" / "model.pt", weights_only=True)
+    assert state["encoder.5.weight"].shape == (3, 49)  # 49 -> λ
+    summary = run.summary()
+    assert summary["latent_dim"] == 3 and 0 <= summary["test_mse"] < 1 and summary["parameters"] > 0
+    assert len(out["mean_latent"]) == 3
+    # a dense autoencoder cannot generate: `cae generate` says so in one line
+    one_line_error(invoke("cae", "generate", out["run_id"], "--runs-dir", str(tmp_runs)), "cannot generate")
+
+
+def test_cluster_reports_hungarian_accuracy_beside_raw_pixels(tmp_runs, idx_data_dir):
+    train(tmp_runs, idx_data_dir, "cae", "--arch", "pool", "--skip", "--noise", "0.3", "--batch-size", "32")
+    res = invoke("ae", "cluster", "latest", "--runs-dir", str(tmp_runs), "--device", "cpu", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert 0 <= out["latent"]["accuracy_before_mapping"] <= out["latent"]["accuracy"] <= 1
+    assert sum(map(sum, out["pixels"]["table"])) == 200
+    assert out["pixels"]["accuracy"] > 0.9  # the tiny classes are blocks at distinct places
+    assert "k-means clusters against the labels" in res.stderr
+    cluster_run = RunStore(tmp_runs).get(out["run_id"])
+    assert {"latent_table.csv", "pixels_table.png"} <= {p.name for p in cluster_run.artifacts()}
+
+
+def test_generators_sample_side_by_side(tmp_runs, idx_data_dir):
+    gen = train(tmp_runs, idx_data_dir, "cae", "--arch", "generative")
+    vae = train(tmp_runs, idx_data_dir, "cae", "--arch", "vae", "--latent", "4")
+    assert (RunStore(tmp_runs).get(gen["run_id"]).path / "artifacts" / "samples.png").exists()
+    res = invoke("cae", "generate", gen["run_id"], vae["run_id"], "--n", "6", "--runs-dir", str(tmp_runs),
+                 "--device", "cpu", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert [v["arch"] for v in out["runs"].values()] == ["generative", "vae"]
+    names = {p.name for p in RunStore(tmp_runs).get(out["run_id"]).artifacts()}
+    assert {"samples.png", "samples_0_generative.png", "samples_1_vae.png"} <= names
+
+
+def test_summary_prints_the_table_and_trains_nothing(tmp_runs):
+    res = invoke("cae", "--arch", "generative", "--summary", "--runs-dir", str(tmp_runs))
+    assert res.exit_code == 0, res.output
+    assert "ConvTranspose2d" in res.output and "20x25x25" in res.output and "317,359" in res.output
+    assert not any(tmp_runs.iterdir())
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("ae", "--arch", "deep"), "unknown --arch 'deep'"),
+    (("ae", "--widths", "784,x"), "--widths must be comma-separated"),
+    (("ae", "--widths", "100,10"), "--widths must start at 784"),
+    (("cae", "--arch", "strided", "--skip"), "--skip applies to --arch pool"),
+    (("cae", "--latent", "0"), "--latent must be at least 1"),
+    (("ae", "cluster", "no-such-run"), "no run matches 'no-such-run'"),
+    (("cae", "generate", "no-such-run"), "no run matches"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_runs, args, fragment):
+    one_line_error(invoke(*args, "--runs-dir", str(tmp_runs)), fragment)
