@@ -99,3 +99,13 @@ def test_model_walk_and_autograd_agree(monkeypatch):
     text = invoke("--model", "tiny", "--input", "16")
     assert "whole input" in text.output and "autograd agrees" in text.output
     assert "tiny" in invoke("--list-models").output
+
+
+def test_table_check_measures_each_row(tmp_path):
+    table = tmp_path / "t.txt"
+    table.write_text("1. conv(3,1) pool(2,2) = 4x4\n2 conv(3x5,2) avgpool(2)\n")
+    res = invoke("--table", str(table), "--check", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["rows"]
+    assert [r["measured_rf"] for r in rows] == [[4, 4], [5, 7]]
+    assert all(r["measured_agrees"] for r in rows) and rows[0]["matches"] is True

@@ -139,7 +139,7 @@ def _verdict(console: Console, rows: list[LayerRow], agree: bool | None) -> None
                       "layer walk cannot see (functional pooling, skips, reshapes)")
 
 
-def _run_table(path: Path, input_hw, json_output: bool, console: Console) -> None:
+def _run_table(path: Path, input_hw, check: bool, json_output: bool, console: Console) -> None:
     try:
         content = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -151,25 +151,30 @@ def _run_table(path: Path, input_hw, json_output: bool, console: Console) -> Non
     for line in lines:
         specs = _parse_or_exit(line.text, f"{path}:{line.line_no}: ")
         rows = compute(specs, input_hw)
-        results.append((line, rows))
+        measured = _measure_string(specs, compute(specs), None)[-1] if check else None
+        results.append((line, rows, measured))
     if json_output:
         print_json({"table": str(path), "input": input_hw, "rows": [
             {"row": ln.label, "line": ln.line_no, "layers": ln.text, "receptive_field": rows[-1].rf,
              "expected": ln.expected, "matches": None if ln.expected is None else rows[-1].rf == ln.expected,
-             "out": rows[-1].out, "flags": sorted({f for r in rows for f in r.flags})}
-            for ln, rows in results]})
+             "out": rows[-1].out, "flags": sorted({f for r in rows for f in r.flags}),
+             **({"measured_rf": m[0], "measured_agrees": m[1]} if m else {})}
+            for ln, rows, m in results]})
         return
     table = Table(title=f"receptive fields, one row per line of {path.name}", title_justify="left")
-    for c in ("row", "layers", "receptive field") + (("out",) if input_hw else ()) + ("given", ""):
+    for c in (("row", "layers", "receptive field") + (("out",) if input_hw else ())
+              + (("autograd",) if check else ()) + ("given", "")):
         table.add_column(c, justify="left" if c in ("row", "layers") else "right", overflow="fold")
     wrong = 0
-    for ln, rows in results:
+    for ln, rows, measured in results:
         rf = rows[-1].rf
         given = "" if ln.expected is None else format_rf(ln.expected)
         mark = "" if ln.expected is None else ("[green]✓[/]" if rf == ln.expected else "[red]✗[/]")
         wrong += bool(ln.expected is not None and rf != ln.expected)
         flags = sorted({f for r in rows for f in r.flags})
         extra = (_pair(rows[-1].out),) if input_hw else ()
+        if measured:
+            extra += (f"{format_rf(measured[0])} {'[green]✓[/]' if measured[1] else '[red]✗[/]'}",)
         table.add_row(ln.label, escape(" ".join(ln.text.split())) + (f" [red]({'; '.join(flags)})[/]" if flags else ""),
                       f"[bold]{format_rf(rf)}[/]", *extra, given, mark)
     console.print(table)
@@ -189,7 +194,8 @@ def receptive(
     table_file: Annotated[Optional[Path], typer.Option("--table", help="A file with one layer string per line "
                                                        "(optionally 'N  layers  8 x 8' as in the assignment); one row each.",
                                                        show_default=False)] = None,
-    check: Annotated[bool, typer.Option("--check", help="Also measure each layer's field with autograd (needs torch).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Also measure the fields with autograd on a "
+                                        "1-channel copy of the stack (layer strings and --table).")] = False,
     list_models: Annotated[bool, typer.Option("--list-models", help="List the models --model accepts.")] = False,
     json_output: JsonOpt = False,
 ) -> None:
@@ -213,7 +219,7 @@ def receptive(
     if model is not None:
         return _run_model(model, input_size, json_output, console)
     if table_file is not None:
-        return _run_table(table_file, hw, json_output, console)
+        return _run_table(table_file, hw, check, json_output, console)
     specs = _parse_or_exit(layers)
     rows = compute(specs, hw)
     measured = _measure_string(specs, rows, hw) if check else None
