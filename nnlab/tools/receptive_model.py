@@ -1,7 +1,7 @@
 """Receptive fields of real ``nn.Module``s: an analytic walk and an autograd measurement.
 
-``walk`` turns a module's leaf layers (in registration order) into ``LayerSpec``s for
-``receptive.compute``. ``measure`` runs a positive-weight copy of the module and reports the
+``walk`` turns a module's leaf layers, in the order a forward pass calls them, into
+``LayerSpec``s for ``receptive.compute``. ``measure`` runs a positive-weight copy of the module and reports the
 bounding box of the input pixels whose gradient for one output unit is non-zero; ``expected_box``
 predicts that box from the analytic rows, so the two can be compared exactly. A mismatch means the
 walk missed something the forward pass does (functional pooling, skips, reshapes).
@@ -22,7 +22,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from nnlab.errors import NnlabError
-from nnlab.tools.receptive import LayerRow, LayerSpec, Pair, compute
+from nnlab.tools.receptive import LayerRow, LayerSpec, Pair
 
 __all__ = ["ModelEntry", "register_model", "registered_models", "walk", "measure", "measure_layers",
            "expected_box", "specs_to_module"]

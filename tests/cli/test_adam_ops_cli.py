@@ -11,7 +11,6 @@ import torch
 from typer.testing import CliRunner
 
 from nnlab.cli.app import app
-from nnlab.runs.store import RunStore
 from nnlab.tools import ops_reference
 
 runner = CliRunner()

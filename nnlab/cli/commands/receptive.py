@@ -82,7 +82,7 @@ def _whole(r: LayerRow) -> str:
 
 def _measure_string(specs, rows, hw):
     """Autograd check of a layer string: a 1-channel module with the specs' geometry."""
-    from nnlab.tools.receptive_model import expected_box, measure_layers, specs_to_module
+    from nnlab.tools.receptive_model import measure_layers, specs_to_module
 
     if hw is None:  # no size given: one large enough for the centre unit's whole field
         last = rows[-1]
