@@ -136,12 +136,14 @@ def run(config: AdamConfig, recorder: Recorder) -> dict:
     t = list(range(1, config.steps + 1))
     recorder.plot({LABELS[k]: (t, getattr(trace, k)) for k in SERIES
                    if not all(math.isnan(y) for y in getattr(trace, k))}, title=title, xlabel="t")
-    recorder.save_csv("trace.csv", ["t", *SERIES, "loss"], [[r["t"], *(r[k] for k in SERIES), r["loss"]]
-                                                            for r in trace.rows()])
+    # NaN marks a quantity the optimizer does not have (gd has no m or v): JSON null, empty CSV cell
+    rows = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in trace.rows()]
+    recorder.save_csv("trace.csv", ["t", *SERIES, "loss"], [["" if r[k] is None else r[k] for k in ("t", *SERIES, "loss")]
+                                                            for r in rows])
     _save_trace_png(recorder.artifact("trace.png"), trace, fn, title)
     result = {"fn": config.fn, "formula": fn.formula, "optimizer": config.optimizer, "x0": config.start,
               "params": trace.params, "final_x": trace.x[-1], "final_loss": trace.loss[-1],
-              "steps": trace.rows()}
+              "steps": rows}
     if config.fn == "bump":
         result["crossed"] = crosses(trace, config.L, config.h)
         result["behaviour"] = describe(trace, config.L, config.h)

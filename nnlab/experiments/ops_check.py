@@ -6,6 +6,7 @@ in the run under those names, with both sides' outputs, so a check can be repeat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -67,14 +68,18 @@ def run(config: OpsCheckConfig, recorder: Recorder) -> dict:
     torch.save({r.op: torch.from_numpy(r.ours) for r in rows}, recorder.artifact("my_outputs.pt"))
     torch.save({r.op: torch.from_numpy(r.theirs) for r in rows}, recorder.artifact("torch_outputs.pt"))
     for i, r in enumerate(rows, 1):
-        recorder.metric("max_abs_diff", r.max_abs_diff, step=i)
+        if math.isfinite(r.max_abs_diff):
+            recorder.metric("max_abs_diff", r.max_abs_diff, step=i)
     worst = max(r.max_abs_diff for r in rows)
-    recorder.summary({"ops": len(rows), "mismatches": len(bad), "max_abs_diff": worst, "all_ok": not bad})
+    recorder.summary({"ops": len(rows), "mismatches": len(bad), "all_ok": not bad,
+                      "max_abs_diff": worst if math.isfinite(worst) else None})
     if not bad:
         recorder.info(f"[green]all {len(rows)} ops match torch[/] (largest difference {worst:.1e})")
     return {"all_ok": not bad, "mismatches": bad, "input_shape": list(x.shape), "filter_shape": list(filt.shape),
             "rows": [{"op": r.op, "in_shape": list(r.in_shape), "out_shape": list(r.out_shape),
-                      "max_abs_diff": r.max_abs_diff, "ok": r.ok} for r in rows]}
+                      # a shape mismatch has no finite difference: null, not JSON's non-standard Infinity
+                      "max_abs_diff": r.max_abs_diff if math.isfinite(r.max_abs_diff) else None,
+                      "ok": r.ok} for r in rows]}
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -123,3 +123,20 @@ def test_ops_check_bad_files(tmp_runs, tmp_path):
         assert res.exit_code == 2, res.output
         assert res.output.startswith("error:") and words in res.output
         assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+
+
+def test_adam_gd_json_is_strict_json(tmp_runs):
+    res = invoke(tmp_runs, "adam", "--optimizer", "gd", "--steps", "3", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert data["steps"][0]["m"] is None and data["steps"][0]["g"] == -1.0
+    with open(tmp_runs / data["run_id"] / "artifacts" / "trace.csv") as fh:
+        assert next(csv.DictReader(fh))["m"] == ""
+
+
+def test_ops_check_shape_mismatch_is_null_in_json(tmp_runs, monkeypatch):
+    monkeypatch.setattr(ops_reference, "maxpool1d", lambda x, *a, **k: x)  # wrong length
+    res = invoke(tmp_runs, "ops-check", "--json")
+    assert res.exit_code == 1
+    data = json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert data["rows"][0]["max_abs_diff"] is None and data["mismatches"] == ["MaxPool1d(k=2, s=1)"]
