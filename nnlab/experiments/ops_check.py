@@ -47,6 +47,8 @@ def run(config: OpsCheckConfig, recorder: Recorder) -> dict:
     gen_x, gen_f = make_inputs(config.seed, config.length, config.kernel)
     x = as_signal(load_tensor(Path(config.input), "--input")) if config.input else gen_x
     filt = as_filter(load_tensor(Path(config.filter), "--filter") if config.filter else gen_f, x.shape[1])
+    if x.shape[-1] < 2:
+        raise NnlabError(f"--input needs at least 2 samples along its length (MaxPool1d k=2); got {tuple(x.shape)}")
     if filt.shape[-1] > x.shape[-1]:
         raise NnlabError(f"--filter is longer ({filt.shape[-1]}) than the input ({x.shape[-1]})")
     recorder.update_run(input_source=config.input or f"generated from seed {config.seed}",

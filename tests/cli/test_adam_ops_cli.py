@@ -115,10 +115,12 @@ def test_ops_check_bad_files(tmp_runs, tmp_path):
     torch.save({"not": "a tensor"}, tmp_path / "dict.pt")
     (tmp_path / "junk.pt").write_text("junk")
     torch.save(torch.zeros(2, 2, 3), tmp_path / "f2.pt")
+    torch.save(torch.zeros(1), tmp_path / "one.pt")
     for args, words in ((["--input", str(tmp_path / "missing.pt")], "no such file"),
                         (["--input", str(tmp_path / "dict.pt")], "holds a dict"),
                         (["--filter", str(tmp_path / "junk.pt")], "not a tensor file"),
-                        (["--filter", str(tmp_path / "f2.pt")], "input channels")):
+                        (["--filter", str(tmp_path / "f2.pt")], "input channels"),
+                        (["--input", str(tmp_path / "one.pt")], "at least 2 samples")):
         res = invoke(tmp_runs, "ops-check", *args)
         assert res.exit_code == 2, res.output
         assert res.output.startswith("error:") and words in res.output

@@ -165,3 +165,9 @@ def test_filter_shapes_and_errors(tmp_path):
     ok = tmp_path / "ok.pt"
     torch.save(torch.arange(32).reshape(32, 1), ok)
     assert ops_compare.load_tensor(ok, "--input").dtype == torch.float32
+
+
+@pytest.mark.parametrize("length,k", [(2, 1), (2, 2), (32, 32), (5, 4)])
+def test_run_checks_at_the_edges_of_input_and_filter_length(length, k):
+    rows = ops_compare.run_checks(*ops_compare.make_inputs(0, length, k))
+    assert rows and all(r.ok for r in rows), [(r.op, r.max_abs_diff) for r in rows if not r.ok]
