@@ -1,0 +1,116 @@
+"""`nnlab cifar` as a user runs it: one run, the subset study, torchrun with 2 gloo ranks, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from cifar_files import FOLDER, Evil, write_cifar_folder
+from nnlab.cli.app import app
+from nnlab.runs.store import RunStore
+
+runner = CliRunner()
+TINY = ["--device", "cpu", "--epochs", "1", "--batch-size", "20", "--widths", "8,16,16"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Two threads on two shared cores run several times slower than one; tests stay small."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def cifar_dir(tmp_path):
+    return write_cifar_folder(tmp_path / "data", n_train=100, n_test=50)
+
+
+def invoke(cifar_dir, runs, *args):
+    return runner.invoke(app, ["cifar", *TINY, "--data-dir", str(cifar_dir), "--runs-dir", str(runs), *args])
+
+
+def test_one_run_writes_curves_confusion_and_summary(cifar_dir, tmp_runs):
+    res = invoke(cifar_dir, tmp_runs, "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert 0 <= out["test_accuracy"] <= 1 and out["world_size"] == 1 and out["train_images"] == 100
+    (run,) = RunStore(tmp_runs).runs()
+    assert run.status == "completed" and run.config["world_size"] == 1 and run.config["widths"] == [8, 16, 16]
+    names = {p.name for p in run.artifacts()}
+    assert {"loss.png", "accuracy.png", "confusion.png", "confusion.csv", "per_class.csv", "model.pt"} <= names
+    summary = run.summary()
+    assert summary["test_accuracy"] == out["test_accuracy"] and len(summary["per_class_accuracy"]) == 10
+    curves = {(m["split"], m["name"]) for m in run.metrics() if m["epoch"] == 1}
+    assert {("train", "loss"), ("train", "accuracy"), ("test", "loss"), ("test", "accuracy")} <= curves
+    assert "CPU estimate: about" in res.stderr and "per-class test accuracy" in res.stderr
+
+
+def test_subset_study_records_children_and_the_gap_plot(cifar_dir, tmp_runs):
+    res = invoke(cifar_dir, tmp_runs, "--subset-per-class", "1,5,all")
+    assert res.exit_code == 0, res.output
+    runs = RunStore(tmp_runs).runs()
+    (study,) = [r for r in runs if r.parent is None]
+    children = [r for r in runs if r.parent == study.id]
+    assert len(children) == 3 and all(c.status == "completed" for c in children)
+    assert sorted(c.summary()["train_images"] for c in children) == [10, 50, 100]
+    assert {"generalisation_gap.png", "accuracy_vs_size.png", "subset_study.csv"} <= {p.name for p in study.artifacts()}
+    assert study.summary()["sizes"] == [10, 50, 100]
+    assert all("confusion.png" in {p.name for p in c.artifacts()} for c in children)
+
+
+def test_torchrun_two_gloo_ranks_record_one_complete_run(cifar_dir, tmp_runs):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NNLAB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "-m", "nnlab", "cifar", *TINY, "--data-dir", str(cifar_dir), "--runs-dir", str(tmp_runs)]
+    # a session of its own, so a hung rendezvous can be ended with every worker it started
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2], start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    done = subprocess.CompletedProcess(cmd, proc.returncode, "", stderr)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run,) = RunStore(tmp_runs).runs()  # only rank 0 wrote a run
+    assert run.status == "completed" and run.config["world_size"] == 2
+    ranks = run.summary()["ranks"]
+    assert [r["rank"] for r in ranks] == [0, 1]
+    assert all(r["steps"] == ranks[0]["steps"] > 0 and r["images"] == 50 and r["trained"] > 0 for r in ranks)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--subset-per-class", "0"], "1 to 5000"),
+    (["--subset-per-class", "5001"], "1 to 5000"),
+    (["--device", "tpu"], "unknown --device 'tpu'"),
+    (["--precision", "fp8"], "--precision"),
+])
+def test_bad_options_get_one_line_and_exit_2(cifar_dir, tmp_runs, args, message):
+    res = invoke(cifar_dir, tmp_runs, *args)
+    assert res.exit_code == 2 and message in res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("damage", ["truncated", "hostile"])
+def test_bad_batch_files_get_one_line_and_exit_2(cifar_dir, tmp_runs, tmp_path, damage):
+    path = cifar_dir / FOLDER / "data_batch_2"
+    marker = tmp_path / "pwned"
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:500])
+    else:
+        path.write_bytes(pickle.dumps({"data": Evil(marker)}, protocol=2))
+    res = invoke(cifar_dir, tmp_runs)
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert ("corrupt or truncated" if damage == "truncated" else "foreign object") in res.output
+    assert not marker.exists()
