@@ -9,8 +9,10 @@ the same command split the trials between them.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import random
 import socket
 import time
 from dataclasses import asdict, dataclass, fields
@@ -25,6 +27,7 @@ from nnlab.core.models.classifiers import MLP_VARIANTS
 from nnlab.runs.recorder import LiveTable, Recorder
 
 SAMPLERS = ("grid", "random", "tpe")
+CREATE_ATTEMPTS = 5
 # (field, type, lower bound, lower bound allowed?) of each searched hyper-parameter
 SPACE = {"layers": (int, 1, True), "units": (int, 1, True), "lr": (float, 0.0, False),
          "batch_size": (int, 1, True), "epochs": (int, 1, True), "l2": (float, 0.0, True)}
@@ -115,22 +118,66 @@ def open_storage(url: str | None):
 
     if url is None:
         return None
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     # SQLite serialises writers with a file lock: wait for it rather than fail under two workers
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    except Exception as exc:  # SQLAlchemy and drivers raise many types; all mean "cannot open"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NnlabError(f"cannot open --storage '{url}': {first}") from None
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except (IntegrityError, OperationalError) as exc:
+            # workers starting together on a new database race to create its schema; the
+            # loser finds the tables there when it tries again
+            racing = isinstance(exc, IntegrityError) or "already exists" in str(exc)
+            if not racing:
+                raise NnlabError(f"cannot open --storage '{url}': {_first_line(exc)}") from None
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise NnlabError(f"cannot open --storage '{url}': its schema is being created by "
+                                 "another process and never became ready") from None
+            time.sleep(0.5 * (attempt + 1))
+        except Exception as exc:  # SQLAlchemy and drivers raise many types; all mean "cannot open"
+            raise NnlabError(f"cannot open --storage '{url}': {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def numbered_grid_sampler(space: dict[str, tuple], seed: int):
+    """An Optuna sampler that gives trial k the k-th setting of a seeded shuffle of the full grid.
+
+    Optuna's GridSampler can hand one grid point to two workers that ask at the same moment
+    (seen with two SQLite workers). Trial numbers are assigned by the storage, one per trial,
+    so indexing the grid by them splits it between workers with no repeats; every worker
+    shuffles with the same seed, so they agree on the order.
+    """
+    import optuna
+
+    names = list(space)
+    settings = [dict(zip(names, values)) for values in itertools.product(*(space[n] for n in names))]
+    random.Random(seed).shuffle(settings)
+
+    class NumberedGrid(optuna.samplers.BaseSampler):
+        def infer_relative_search_space(self, study, trial):
+            return {}
+
+        def sample_relative(self, study, trial, search_space):
+            return {}
+
+        def sample_independent(self, study, trial, param_name, param_distribution):
+            return settings[trial.number % len(settings)][param_name]
+
+    return NumberedGrid()
 
 
 def make_sampler(config: TuneConfig):
-    """The sampler; workers sharing a storage get distinct seeds, so they do not propose the same points."""
+    """The sampler; random and TPE workers sharing a storage get distinct seeds, so they do not propose alike."""
     import optuna
 
-    seed = config.seed if config.storage is None else hash((config.seed, os.getpid())) % 2**31
     if config.sampler == "grid":
-        return optuna.samplers.GridSampler(dict(config.space()), seed=seed)
+        return numbered_grid_sampler(config.space(), config.seed)
+    seed = config.seed if config.storage is None else hash((config.seed, os.getpid())) % 2**31
     if config.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(5, config.trials))

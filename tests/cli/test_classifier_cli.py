@@ -1,0 +1,132 @@
+"""`nnlab cnn`, `nnlab mlp`, `nnlab mlp tune` and `nnlab landscape` end to end on tiny IDX data."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nnlab.cli.app import app
+from nnlab.runs.store import RunStore
+
+runner = CliRunner()
+CPU = ["--device", "cpu", "--seed", "0"]
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def only_run(runs: Path, command: str):
+    found = [r for r in RunStore(runs).runs() if r.command == command]
+    assert len(found) == 1, [r.command for r in RunStore(runs).runs()]
+    return found[0]
+
+
+def test_cnn_writes_filters_confusion_and_errors(idx_data_dir, tmp_runs):
+    res = invoke("cnn", "--epochs", 1, "--data-dir", idx_data_dir, "--runs-dir", tmp_runs, *CPU, "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert 0 <= out["test_acc"] <= 1 and len(out["confusion"]) == 10
+    assert sum(map(sum, out["confusion"])) == 50  # every test image counted once
+    run = only_run(tmp_runs, "cnn")
+    names = {p.name for p in run.artifacts()}
+    assert {"filters.png", "confusion.png", "confusion.csv", "per_class_accuracy.csv", "model.pt"} <= names
+    assert ("misclassified.png" in names) == (out["misclassified"] > 0)
+    assert run.status == "completed" and run.summary()["test_acc"] == out["test_acc"]
+
+
+def test_mlp_prints_last_twenty_losses_and_test_accuracy(idx_data_dir, tmp_runs):
+    res = invoke("mlp", "--epochs", 2, "--batch-size", 16, "--data-dir", idx_data_dir, "--runs-dir", tmp_runs, *CPU)
+    assert res.exit_code == 0, res.output
+    assert "last 20 SGD iterations" in res.output and "test accuracy" in res.output
+    run = only_run(tmp_runs, "mlp")
+    rows = list(csv.reader(open(run.path / "artifacts" / "last_losses.csv")))
+    assert len(rows) == 21 and rows[-1][0] == "24"  # 180 training images / 16 -> 12 steps an epoch
+    assert {m["split"] for m in run.metrics()} >= {"train", "val"}
+    assert "test" not in {m["split"] for m in run.metrics()}  # the test set steers nothing during training
+
+
+def test_tune_records_trials_as_children_and_retrains(idx_data_dir, tmp_runs):
+    res = invoke("mlp", "tune", "--trials", 3, "--sampler", "grid", "--layers", "1", "--units", "4,8",
+                 "--lr", "0.05,0.1", "--batch-size", "64", "--epochs", "1", "--l2", "0", "--data-dir", idx_data_dir,
+                 "--runs-dir", tmp_runs, *CPU, "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["completed_trials"] == 3 and sorted(out["my_trials"]) == [0, 1, 2]
+    assert 0 <= out["test_acc"] <= 1
+    sweep = only_run(tmp_runs, "mlp tune")
+    children = [r for r in RunStore(tmp_runs).runs() if r.command == "mlp tune trial"]
+    assert len(children) == 3 and all(c.parent == sweep.id for c in children)
+    assert sorted(c.summary()["trial"] for c in children) == [0, 1, 2]
+    assert len({(c.config["units"], c.config["lr"]) for c in children}) == 3  # the grid never repeats
+    assert (sweep.path / "artifacts" / "trials.csv").exists()
+
+
+def test_two_workers_share_one_sqlite_study(idx_data_dir, tmp_path):
+    """Two processes on one SQLite study: together they finish exactly --trials trials, none twice."""
+    db = tmp_path / "tune.db"
+    args = [sys.executable, "-m", "nnlab", "mlp", "tune", "--trials", "6", "--sampler", "grid", "--layers", "1,2",
+            "--units", "4,8,16", "--lr", "0.1", "--batch-size", "32", "--epochs", "1", "--l2", "0", "--no-retrain",
+            "--storage", f"sqlite:///{db}", "--study-name", "shared", "--data-dir", str(idx_data_dir),
+            "--runs-dir", str(tmp_path / "runs"), "--device", "cpu", "--json"]
+    env = {**os.environ, "COLUMNS": "100"}
+    workers = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+               for _ in range(2)]
+    outputs = [w.communicate(timeout=240) for w in workers]
+    for worker, (stdout, stderr) in zip(workers, outputs):
+        assert worker.returncode == 0, stderr
+    mine = [json.loads(stdout)["my_trials"] for stdout, _ in outputs]
+    assert sorted(mine[0] + mine[1]) == list(range(6))  # split between them, none lost, none run twice
+
+    import optuna
+
+    study = optuna.load_study(study_name="shared", storage=f"sqlite:///{db}")
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) == 6 and len({tuple(sorted(t.params.items())) for t in complete}) == 6
+
+
+def test_landscape_writes_surface_contour_and_path(idx_data_dir, tmp_runs):
+    res = invoke("landscape", "--subset", 120, "--epochs", 2, "--grid", 7, "--data-dir", idx_data_dir,
+                 "--runs-dir", tmp_runs, *CPU, "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert len(out["explained_variance"]) == 2 and 0 < sum(out["explained_variance"]) <= 1 + 1e-6
+    assert out["grid_points_per_s"] > 0 and out["path_end_loss"] < out["path_start_loss"]
+    run = only_run(tmp_runs, "landscape")
+    assert {"surface.png", "contour.png", "surface.csv", "path.csv"} <= {p.name for p in run.artifacts()}
+    assert len(list(csv.reader(open(run.path / "artifacts" / "surface.csv")))) == 1 + 7 * 7
+
+
+def test_landscape_random_directions(idx_data_dir, tmp_runs):
+    res = invoke("landscape", "--directions", "random", "--subset", 60, "--epochs", 1, "--grid", 3,
+                 "--data-dir", idx_data_dir, "--runs-dir", tmp_runs, *CPU, "--json")
+    assert res.exit_code == 0, res.output
+    window = json.loads(res.stdout)["window"]
+    assert window[0][0] <= -1 and window[0][1] >= 1  # at least one weight norm each way
+
+
+@pytest.mark.parametrize("args, message", [
+    (["mlp", "--val-fraction", "1.5"], "--val-fraction must be strictly between 0 and 1"),
+    (["mlp", "--val-fraction", "0"], "--val-fraction must be strictly between 0 and 1"),
+    (["mlp", "--variant", "swish"], "unknown --variant"),
+    (["mlp", "tune", "--layers", ""], "empty search space: --layers"),
+    (["mlp", "tune", "--lr", "0.1,-1"], "inconsistent search space: --lr"),
+    (["mlp", "tune", "--sampler", "grid", "--layers", "3", "--units", "30", "--lr", "0.1", "--batch-size", "64",
+      "--epochs", "1", "--l2", "0", "--trials", "5"], "the grid holds 1 settings"),
+    (["mlp", "tune", "--storage", "sqlite:////nonexistent-dir/x/tune.db"], "cannot open --storage"),
+    (["landscape", "--grid", "2"], "--grid must be at least 3"),
+    (["cnn", "--dataset", "cifar"], "unknown --dataset"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, idx_data_dir, tmp_runs):
+    res = invoke(*args, "--data-dir", idx_data_dir, "--runs-dir", tmp_runs, "--device", "cpu")
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], res.output
+    assert "Traceback" not in res.output

@@ -1,0 +1,98 @@
+"""Classifier models and the MLP's pieces: shapes, L2 on weight matrices only, the validation split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nnlab.core.data import Split
+from nnlab.core.models import CONV_MODELS
+from nnlab.core.models.classifiers import CNN, MLP, MLP_VARIANTS, l2_penalty, weight_matrices
+from nnlab.errors import NnlabError
+from nnlab.experiments.classifiers import (LastLosses, MLPConfig, confusion_sentence, most_confused,
+                                           validation_split)
+from nnlab.core.train import TrainState
+
+
+def test_cnn_shapes_and_forty_first_filters():
+    model = CNN()
+    assert model.conv1.out_channels == 40 and model.conv1.weight.shape == (40, 1, 5, 5)
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    assert isinstance(CONV_MODELS["cnn"](), CNN)
+
+
+@pytest.mark.parametrize("variant", MLP_VARIANTS)
+def test_mlp_variants_shapes(variant):
+    model = MLP(layers=4, units=30, variant=variant)
+    assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert [m.out_features for m in linears] == [30, 30, 30, 30, 10]
+
+
+@pytest.mark.parametrize("variant", ["base", "batchnorm", "prelu"])
+def test_l2_penalty_covers_weight_matrices_only(variant):
+    torch.manual_seed(0)
+    model = MLP(layers=3, units=8, variant=variant)
+    expected = 0.5 * 0.01 * sum(float((m.weight.detach() ** 2).sum()) for m in model.modules() if isinstance(m, nn.Linear))
+    assert float(l2_penalty(model, 0.01)) == pytest.approx(expected, rel=1e-6)
+    assert all(p.dim() == 2 for p in weight_matrices(model))
+
+    # moving every bias, BatchNorm scale/shift and PReLU slope leaves the penalty unchanged
+    with torch.no_grad():
+        for p in model.parameters():
+            if not any(p is w for w in weight_matrices(model)):
+                p.add_(3.0)
+    assert float(l2_penalty(model, 0.01)) == pytest.approx(expected, rel=1e-6)
+
+    model.zero_grad()
+    l2_penalty(model, 0.01).backward()
+    for name, p in model.named_parameters():
+        if any(p is w for w in weight_matrices(model)):
+            torch.testing.assert_close(p.grad, 0.01 * p.detach())  # its gradient is weight decay
+        else:
+            assert p.grad is None, name
+
+
+def _indexed_split(n: int) -> Split:
+    return Split(torch.zeros(n, 1, 2, 2, dtype=torch.uint8), torch.arange(n))
+
+
+def test_validation_split_is_disjoint_complete_and_seeded():
+    split = _indexed_split(100)
+    train, val = validation_split(split, 0.2, seed=3)
+    assert len(val) == 20 and len(train) == 80
+    ids_train, ids_val = set(train.labels.tolist()), set(val.labels.tolist())
+    assert not ids_train & ids_val and ids_train | ids_val == set(range(100))
+    again_train, again_val = validation_split(split, 0.2, seed=3)
+    assert torch.equal(again_val.labels, val.labels) and torch.equal(again_train.labels, train.labels)
+    assert not torch.equal(validation_split(split, 0.2, seed=4)[1].labels, val.labels)
+
+
+def test_validation_split_needs_both_parts():
+    with pytest.raises(NnlabError, match="val-fraction"):
+        validation_split(_indexed_split(3), 0.1, seed=0)
+
+
+@pytest.mark.parametrize("bad", [{"val_fraction": 0.0}, {"val_fraction": 1.0}, {"val_fraction": -0.2},
+                                 {"variant": "swish"}, {"l2": -1.0}, {"layers": 0}, {"lr": 0.0}])
+def test_mlp_config_rejects_bad_values(bad):
+    with pytest.raises(NnlabError):
+        MLPConfig(**bad)
+
+
+def test_last_losses_keeps_the_last_twenty_steps():
+    keeper = LastLosses()
+    state = TrainState(model=nn.Linear(1, 1), optimizer=None)
+    for step in range(1, 31):
+        state.step, state.loss = step, torch.tensor(float(step))
+        keeper.on_step_end(state)
+    assert keeper.values() == [(s, float(s)) for s in range(11, 31)]
+
+
+def test_most_confused_pairs():
+    table = np.array([[50, 7, 0], [1, 40, 2], [0, 9, 30]])
+    assert most_confused(table, 2) == [(2, 1, 9), (0, 1, 7)]
+    sentence = confusion_sentence(table, ["a", "b", "c"])
+    assert sentence == "Most confused pairs: b and c (2 b→c, 9 c→b); a and b (7 a→b, 1 b→a)."

@@ -1,0 +1,91 @@
+"""The loss landscape: batched grid evaluation equals point-by-point, directions, window."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
+
+from nnlab.core.models.classifiers import MLP
+from nnlab.errors import NnlabError
+from nnlab.experiments.landscape import (LandscapeConfig, grid_coords, pca_directions, plane_losses, project,
+                                         random_directions, vector_losses, window)
+
+
+def _setup(seed: int = 0):
+    torch.manual_seed(seed)
+    model = MLP(layers=2, units=6)
+    images = torch.randn(40, 1, 28, 28)
+    labels = torch.randint(0, 10, (40,))
+    return model, images, labels
+
+
+def _loss_at(model, vector, images, labels) -> float:
+    probe = copy.deepcopy(model)
+    vector_to_parameters(vector, probe.parameters())
+    with torch.no_grad():
+        return float(F.cross_entropy(probe(images), labels))
+
+
+def test_grid_evaluation_equals_point_by_point():
+    model, images, labels = _setup()
+    origin = parameters_to_vector(model.parameters()).detach()
+    directions = torch.randn(2, len(origin)) * 0.1
+    xs, ys, points = grid_coords([(-1.0, 2.0), (-0.5, 0.5)], 5)
+    batched = plane_losses(model, origin, directions, points, images, labels, chunk=7)  # 7 does not divide 25
+    one_by_one = [_loss_at(model, origin + a * directions[0] + b * directions[1], images, labels) for a, b in points]
+    np.testing.assert_allclose(batched.numpy(), one_by_one, rtol=1e-5, atol=1e-6)
+    assert torch.equal(points[1], torch.tensor([xs[0], ys[1]]))  # row-major: the y index moves fastest
+
+
+def test_vector_losses_match_the_model():
+    model, images, labels = _setup(1)
+    vectors = torch.stack([parameters_to_vector(model.parameters()).detach() * s for s in (1.0, 0.5, 2.0)])
+    expected = [_loss_at(model, v, images, labels) for v in vectors]
+    np.testing.assert_allclose(vector_losses(model, vectors, images, labels, chunk=2).numpy(), expected, rtol=1e-5)
+
+
+def test_pca_directions_are_orthonormal_and_capture_a_planar_path():
+    torch.manual_seed(0)
+    final = torch.randn(50)
+    basis = torch.linalg.qr(torch.randn(50, 2)).Q.T  # (2, 50) orthonormal
+    t = torch.linspace(0, 1, 12)
+    path = final + (3 * (1 - t))[:, None] * basis[0] + torch.sin(3 * t)[:, None] * basis[1]
+    directions, share = pca_directions(path, final)
+    torch.testing.assert_close(directions @ directions.T, torch.eye(2), atol=1e-5, rtol=0)
+    assert share.sum() == pytest.approx(1.0, abs=1e-5)  # the path lies in a plane
+    coords, kept = project(path, final, directions)
+    assert kept == pytest.approx(1.0, abs=1e-5)
+    assert (coords[0] > 0).all()  # oriented so the start is at positive coordinates
+    torch.testing.assert_close(final + coords @ directions, path, atol=1e-4, rtol=0)
+
+
+def test_random_directions_are_filter_normalised_and_skip_biases():
+    model, _, _ = _setup(2)
+    directions = random_directions(model, torch.Generator().manual_seed(0))
+    for d in directions:
+        offset = 0
+        for p in model.parameters():
+            part = d[offset:offset + p.numel()].reshape(p.shape)
+            offset += p.numel()
+            if p.dim() == 1:
+                assert torch.count_nonzero(part) == 0
+            else:
+                torch.testing.assert_close(part.norm(dim=1), p.detach().norm(dim=1), rtol=1e-5, atol=1e-6)
+
+
+def test_window_holds_the_path_with_margin():
+    coords = np.array([[2.0, -1.0], [1.0, 0.5], [0.0, 0.0]])
+    (x0, x1), (y0, y1) = window(coords, 0.25)
+    assert (x0, x1) == pytest.approx((-0.5, 2.5)) and (y0, y1) == pytest.approx((-1.375, 0.875))
+    assert window(coords * 1e-3, 0.25, minimum=1.0)[0] == pytest.approx((-1.0, 1.0))
+
+
+@pytest.mark.parametrize("bad", [{"grid": 2}, {"directions": "sideways"}, {"subset": 0}, {"snapshots": 0}])
+def test_landscape_config_rejects_bad_values(bad):
+    with pytest.raises(NnlabError):
+        LandscapeConfig(**bad)
