@@ -83,10 +83,14 @@ def status(data_dir: Path, names: tuple[str, ...] = DATASET_NAMES) -> list[FileS
         for filename, md5 in spec.files:
             path = spec.path(data_dir, filename)
             extracted = path.with_suffix("") if filename.endswith(".gz") else None
+            if name == "cifar10":  # its archive unpacks to a folder of python batches
+                extracted = data_dir / "cifar-10-batches-py"
             if path.exists():
                 rows.append(FileStatus(name, filename, path, True, path.stat().st_size, md5sum(path) == md5))
             elif extracted is not None and extracted.exists():
-                rows.append(FileStatus(name, extracted.name, extracted, True, extracted.stat().st_size, None))
+                size = (sum(p.stat().st_size for p in extracted.iterdir() if p.is_file()) if extracted.is_dir()
+                        else extracted.stat().st_size)
+                rows.append(FileStatus(name, extracted.name, extracted, True, size, None))
             else:
                 rows.append(FileStatus(name, filename, path, False, None, None))
     return rows
@@ -131,10 +135,15 @@ def import_archives(source: Path, data_dir: Path, names: tuple[str, ...] = DATAS
             done.append((spec.name, filename, "imported"))
     for path in sorted(refused):
         done.append(("?", path.name, f"refused: {path} matches no canonical checksum (corrupt or truncated)"))
+    if "cifar10" in names and not any(d == "cifar10" for d, *_ in done) and source.is_dir():
+        from nnlab.core.cifar import import_extracted  # reads every batch with its restricted unpickler
+
+        done += import_extracted(source, data_dir)
     if not done:
         raise NnlabError(
             f"no canonical archives found in {source}; expected files such as "
-            "train-images-idx3-ubyte.gz (MNIST, Fashion-MNIST) or cifar-10-python.tar.gz"
+            "train-images-idx3-ubyte.gz (MNIST, Fashion-MNIST), cifar-10-python.tar.gz or its extracted "
+            "cifar-10-batches-py folder"
         )
     return done
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import tarfile
 
@@ -113,3 +114,49 @@ def test_import_of_an_extracted_folder_checks_every_file(tmp_path):
     with pytest.raises(NnlabError, match="foreign object"):
         import_extracted(source / FOLDER, tmp_path / "other")
     assert not (tmp_path / "other" / FOLDER).exists() and not (tmp_path / "pwned").exists()
+
+
+def test_nnlab_data_import_takes_the_extracted_folder_and_status_shows_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from nnlab.cli.app import app
+
+    source = write_cifar_folder(tmp_path / "download", n_train=50, n_test=10)
+    data_dir = tmp_path / "data"
+    runner = CliRunner()
+    res = runner.invoke(app, ["data", "import", str(source), "--data-dir", str(data_dir)])
+    assert res.exit_code == 0, res.output
+    assert "cifar-10-batches-py/data_batch_1" in res.output and "imported" in res.output
+    assert len(load_dataset("cifar10", data_dir).train) == 50
+    res = runner.invoke(app, ["data", "status", "--data-dir", str(data_dir), "--json"])
+    (row,) = [r for r in json.loads(res.stdout)["files"] if r["dataset"] == "cifar10"]
+    assert row["present"] and row["file"] == FOLDER and row["checksum_ok"] is None
+
+
+def test_nnlab_data_import_of_the_archive_then_training_data_loads(tmp_path, monkeypatch):
+    from torchvision import datasets
+    from typer.testing import CliRunner
+
+    from nnlab.cli.app import app
+    from nnlab.core.archives import md5sum
+
+    archive = write_cifar_archive(tmp_path / "download" / "cifar-10-python.tar.gz", n_train=50, n_test=10)
+    runner = CliRunner()
+    res = runner.invoke(app, ["data", "import", str(archive.parent), "--data-dir", str(tmp_path / "data")])
+    assert res.exit_code == 2 and "refused" in res.output  # not the published archive: md5 differs
+    monkeypatch.setattr(datasets.CIFAR10, "tgz_md5", md5sum(archive))  # pretend it is
+    res = runner.invoke(app, ["data", "import", str(archive.parent), "--data-dir", str(tmp_path / "data")])
+    assert res.exit_code == 0 and "imported" in res.output
+    assert len(load_dataset("cifar10", tmp_path / "data").test) == 10
+
+
+def test_hostile_extracted_folder_is_refused_by_nnlab_data_import(tmp_path):
+    from typer.testing import CliRunner
+
+    from nnlab.cli.app import app
+
+    source = write_cifar_folder(tmp_path / "download", n_train=50, n_test=10)
+    (source / FOLDER / "test_batch").write_bytes(pickle.dumps(Evil(tmp_path / "pwned"), protocol=2))
+    res = CliRunner().invoke(app, ["data", "import", str(source), "--data-dir", str(tmp_path / "data")])
+    assert res.exit_code == 2 and "foreign object" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "pwned").exists()
