@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings, strategies as st
 import torch
 from torch import nn
 
@@ -262,3 +263,20 @@ def test_global_layer_knows_which_pixels_strided_layers_never_read():
     assert compute(specs, (28, 28))[-1].flags == ()
     m = measure(specs_to_module(specs), (1, 32, 32))  # the global spec becomes Flatten + LazyLinear
     assert (m.rows, m.cols) == expected_box(rows, (32, 32), m.unit)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["conv", "conv2d", "pool", "maxpool", "maxpool2d", "avgpool"]),
+                          st.integers(1, 9), st.integers(1, 9), st.integers(1, 4), st.integers(0, 3),
+                          st.integers(1, 3), st.booleans(), st.sampled_from([" ", ",", " -> ", "", "; "])),
+                min_size=1, max_size=5))
+def test_any_spelling_parses_back_to_its_layers(layers):
+    text, want = "", []
+    for i, (name, kh, kw, s, p, d, keywords, sep) in enumerate(layers):
+        kernel = f"{kh}" if kh == kw else f"{kh}x{kw}"
+        args = (f"k={kernel}, stride={s}, padding={p}, d={d}" if keywords else f"{kernel},{s},{p},{d}")
+        text += ("" if i == 0 else sep) + f"{name}({args})"
+        kind = "conv" if name.startswith("conv") else ("avgpool" if name == "avgpool" else "maxpool")
+        want.append((kind, (kh, kw), (s, s), (p, p), (d, d)))
+    got = [(x.kind, x.kernel, x.stride, x.padding, x.dilation) for x in parse(text)]
+    assert got == want
