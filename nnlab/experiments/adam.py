@@ -215,7 +215,7 @@ def run_escape(config: EscapeConfig, recorder: Recorder) -> dict:
                   f"(largest 2-decimal h that still crosses: {res.h_largest_2dp:.2f})")
     for label, text in behaviour.items():
         recorder.info(f"{label}: {text}")
-    summary = {"h_boundary": res.h_boundary, "h_rounded": res.h_rounded, "h_largest_2dp": res.h_largest_2dp,
+    summary = {"h_rounded": res.h_rounded, "h_boundary": res.h_boundary, "h_largest_2dp": res.h_largest_2dp,
                "gd_crosses": crosses(traces[gd_label][1], config.L, config.gd_h)}
     recorder.summary(summary)
     return {**summary, "bisection_iterations": res.iterations, "gd_behaviour": behaviour[gd_label],

@@ -73,7 +73,7 @@ def run(config: OpsCheckConfig, recorder: Recorder) -> dict:
         if math.isfinite(r.max_abs_diff):
             recorder.metric("max_abs_diff", r.max_abs_diff, step=i)
     worst = max(r.max_abs_diff for r in rows)
-    recorder.summary({"ops": len(rows), "mismatches": len(bad), "all_ok": not bad,
+    recorder.summary({"mismatches": len(bad), "ops": len(rows), "all_ok": not bad,  # first: the key metric
                       "max_abs_diff": worst if math.isfinite(worst) else None})
     if not bad:
         recorder.info(f"[green]all {len(rows)} ops match torch[/] (largest difference {worst:.1e})")
