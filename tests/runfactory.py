@@ -6,7 +6,6 @@ test loss and accuracy, a summary, and (optionally) a centres-like PNG grid.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -75,25 +74,3 @@ def make_corrupt(root: Path, name: str = "2026-01-01T00-00-00_kmeans_badbad", te
     if text is not None:
         (path / "run.json").write_text(text, encoding="utf-8")
     return path
-
-
-def synthetic_runs(root: Path, n: int, *, metrics_per_run: int = 30) -> None:
-    """`n` runs written directly as files (no RunWriter), for the speed benchmark."""
-    rng = np.random.default_rng(0)
-    commands = ("kmeans", "ae", "cae", "cnn", "mlp", "cifar")
-    for i in range(n):
-        command = commands[i % len(commands)]
-        run_id = f"2026-01-{1 + i // 1440 % 28:02d}T{i // 60 % 24:02d}-{i % 60:02d}-00_{command}_{i:06x}"
-        path = root / run_id
-        (path / "artifacts").mkdir(parents=True)
-        start = 1.7e9 + i * 60
-        info = {"id": run_id, "command": command, "argv": ["nnlab", command], "seed": i,
-                "config": {"lr": float(rng.choice([0.01, 0.1, 4.5])), "epochs": 10, "batch_size": 64},
-                "status": "completed" if i % 10 else "failed", "start": "2026-01-01T00:00:00",
-                "start_time": start, "end_time": start + 30, "host": "elsewhere", "pid": 1, "parent": None}
-        (path / "run.json").write_text(json.dumps(info), encoding="utf-8")
-        (path / "summary.json").write_text(json.dumps({"test_loss": float(rng.random())}), encoding="utf-8")
-        with open(path / "metrics.jsonl", "w", encoding="utf-8") as fh:
-            for s in range(metrics_per_run):
-                fh.write(json.dumps({"step": s, "epoch": s // 3, "split": "train", "name": "loss",
-                                     "value": 1 / (s + 1), "time": s}) + "\n")

@@ -24,7 +24,6 @@ from nnlab.tui.runs_table import COLUMNS, SORTABLE, RunsTable
 from nnlab.tui.widgets import HelpScreen
 
 TABLE_POLL_S = 2.0
-SUMMARY_CHUNK = 250  # summaries per UI update: the key metric column fills in visibly, quickly
 
 
 class RunsScreen(Screen):
@@ -64,10 +63,8 @@ class RunsScreen(Screen):
         """Read every run.json, show the table, then read summaries for the key metric."""
         runs = self.store.runs()
         self.app.call_from_thread(self._show_runs, runs)
-        readable = [run for run in runs if not run.error]
-        for start in range(0, len(readable), SUMMARY_CHUNK):
-            chunk = {run.id: run.summary() for run in readable[start:start + SUMMARY_CHUNK]}
-            self.app.call_from_thread(self.query_one(RunsTable).set_summaries, chunk)
+        summaries = {run.id: run.summary() for run in runs if not run.error}
+        self.app.call_from_thread(self.query_one(RunsTable).set_summaries, summaries)
 
     def _show_runs(self, runs: list[Run]) -> None:
         self.query_one(RunsTable).set_runs(runs)

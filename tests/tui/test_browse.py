@@ -39,6 +39,13 @@ async def until(pilot, condition, timeout: float = 5.0) -> None:
     raise AssertionError("timed out waiting for the app")
 
 
+async def filter_to(pilot, app, text: str) -> None:
+    """Open the filter box, put `text` in it and submit (typing is tested once, elsewhere)."""
+    await pilot.press("slash")
+    app.screen.query_one(Input).value = text
+    await pilot.press("enter")
+
+
 def table(app) -> RunsTable:
     return app.screen.query_one(RunsTable)
 
@@ -89,7 +96,7 @@ async def test_filter_sort_and_keys(runs):
         t = table(app)
         assert t.row_count == 2 and app.focused is t
         assert "2/4 runs" in rendered(app.screen.query_one("#status-line", Static))
-        await pilot.press("slash", *" status:failed", "enter")
+        await filter_to(pilot, app, "command:ae status:failed")
         assert [r.id for r, _ in t.shown] == [runs["c"].id]
         await pilot.press("escape")
         assert t.row_count == 4 and app.screen.query_one(Input).value == ""
@@ -98,7 +105,7 @@ async def test_filter_sort_and_keys(runs):
         await pilot.press("s")
         assert t.sort_key != before
         await pilot.press("S")
-        assert "↑" in str(t.columns[t.sort_key].label) or "↓" in str(t.columns[t.sort_key].label)
+        assert t.header_label(t.sort_key).endswith("↑")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -110,7 +117,8 @@ async def test_run_detail_curves_and_images(runs):
     app = make_app(runs["root"], poll_s=0)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.loaded_at is not None)
-        await pilot.press("slash", *"command:kmeans", "enter", "enter")
+        await filter_to(pilot, app, "command:kmeans")
+        await pilot.press("enter")
         assert isinstance(app.screen, RunScreen) and app.screen.run.id == runs["a"].id
         screen = app.screen
         await until(pilot, lambda: screen.loaded)
@@ -145,7 +153,8 @@ async def test_select_and_compare(runs):
         await until(pilot, lambda: app.loaded_at is not None)
         await pilot.press("c")  # nothing selected: a notice, no screen
         assert not isinstance(app.screen, CompareScreen)
-        await pilot.press("slash", *"command:ae", "enter", "space", "space")
+        await filter_to(pilot, app, "command:ae")
+        await pilot.press("space", "space")
         assert table(app).selected == {runs["b"].id, runs["c"].id}
         await pilot.press("c")
         assert isinstance(app.screen, CompareScreen)
@@ -172,7 +181,8 @@ async def test_corrupt_image_and_light_theme(runs):
     async with app.run_test(size=SIZE) as pilot:
         assert not app.current_theme.dark
         await until(pilot, lambda: app.loaded_at is not None)
-        await pilot.press("slash", *"command:kmeans", "enter", "enter", "3")
+        await filter_to(pilot, app, "command:kmeans")
+        await pilot.press("enter", "3")
         screen = app.screen
         await until(pilot, lambda: "cannot read image" in rendered(screen.query_one(ImageView)))
         await pilot.press("t")
