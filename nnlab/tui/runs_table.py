@@ -189,14 +189,16 @@ class RunsTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _row_cells(self, run: Run, depth: int) -> list[Cell]:
-        short = run.id[-6:] if not run.error else run.id[-18:]
         started = query.format_started(run)
         status = query.status_of(run)
         metric = (run.error, "red") if run.error else (query.format_key_metric(self.summaries.get(run.id) or {}), "")
+        # an unreadable run has no command but its folder name: <time>_<command>_<token>
+        parts = run.id.split("_")
+        command = run.command if not run.error else (parts[1] if len(parts) == 3 else "?")
         return [
             ("●" if run.id in self.selected else " ", "bold"),
-            (("  " * (depth - 1) + "└ " if depth else "") + short, ""),
-            (run.command if not run.error else "?", ""),
+            (("  " * (depth - 1) + "└ " if depth else "") + run.id[-6:], ""),
+            (command, ""),
             (status, STATUS_STYLE.get(status, "")),
             (started[5:] if started else "", ""),  # month-day hour:minute: the year only costs width
             (query.format_duration(query.duration_of(run)), ""),

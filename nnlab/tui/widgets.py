@@ -153,32 +153,24 @@ def overview(run: Run, summary: dict, artifacts: list, rows: list[dict] | None) 
 # ---- help ---------------------------------------------------------------------------------
 
 HELP = """\
-[b]nnlab browse[/b]: every run under the runs folder, read from plain files.
+[b]nnlab browse[/b]: runs read from plain files; running ones update live.
 
-[b]Runs table[/b]
-  j / k, ↑ / ↓    move            enter     open the run
-  space           select          c         compare selected runs
-  /               filter          esc       clear the filter
-  s / S           sort column / reverse order
-  t               light or dark   ctrl+p    command palette
-  q               quit            ?         this help
+[b]Table[/b]    j/k or ↑/↓ move · enter open · space select · c compare
+         / filter · esc clear it · s sort column · S reverse order
+         x unselect all
+[b]Filter[/b]   command:kmeans  status:failed  status:stale  lr:4.5
+         any config key works; bare words match id, command, status
+         and config values; every term must match
+[b]Run[/b]      1 overview · 2 curves · 3 images
+         m/M metric · e per epoch or step · l log-y
+         n/p image · +/- zoom (←/→ scrolls a zoomed image)
+[b]Compare[/b]  1 curves · 2 config diff (only the keys that differ)
+         f split: all, train or test
+[b]Anywhere[/b] q or esc back (q on the table quits) · t light/dark
+         ctrl+p command palette · ? this help
 
-[b]Filter[/b]  terms are ANDed:
-  command:kmeans   status:failed   status:running   lr:4.5   (any config key)
-  free words match id, command, status and config values
-
-[b]Run and compare screens[/b]
-  1 2 3           tabs (overview, curves, images / config diff)
-  m / M           next / previous metric
-  e               per epoch or per step
-  l               log-y on or off
-  f               split: all, train or test (compare)
-  n / p           next / previous image
-  + / -           zoom the image (scroll with ←/→)
-  q / esc         back
-
-Running runs update live: the table every 2 s, an open run's curves every second.
-A run whose folder is broken is listed as [b red]unreadable[/] with the reason.
+Status [b red]unreadable[/]: run.json missing or corrupt (reason shown).
+Status [magenta]stale[/]: marked running, but its process here is gone.
 """
 
 

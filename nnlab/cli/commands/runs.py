@@ -85,7 +85,8 @@ def list_runs(
     # the id (what you type next) is never cut; the started column goes first when the
     # terminal is narrow, since the id begins with the start time anyway
     widths = {"id": max(map(len, ids)), "command": max(len(rec["command"]) for rec, _ in records),
-              "status": max(6, *(len(rec["status"]) for rec, _ in records)), "started": 16, "duration": 8}
+              "status": max(6, *(len(rec["status"]) for rec, _ in records)), "started": 16,
+              "time": max(4, *(len(query.format_duration(rec["duration_s"])) for rec, _ in records))}
     wide = console.width >= sum(widths.values()) + 6 + 24
     if not wide:
         del widths["started"]
