@@ -118,8 +118,9 @@ def simulate(fn: LossFn, optimizer: str = "adam", x0: float = 0.0, steps: int = 
 
     gd: x -= lr*g.  momentum (torch's SGD form): m = beta1*m + g; x -= lr*m.
     adam (Algorithm 1): m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g^2;
-    m̂ = m/(1-beta1^t); v̂ = v/(1-beta2^t); x -= lr*m̂/(sqrt(v̂) + eps), with the arithmetic in
-    torch's order. With eps = 0 and every gradient so far 0, the step is defined as 0 (torch: NaN).
+    m̂ = m/(1-beta1^t); v̂ = v/(1-beta2^t); x -= lr*m̂/(sqrt(v̂) + eps). The arithmetic follows
+    torch's order and fused (single-rounding) ops, so all three equal torch.optim's bit for bit.
+    With eps = 0 and every gradient so far 0, the step is defined as 0 (torch: NaN).
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
@@ -134,11 +135,11 @@ def simulate(fn: LossFn, optimizer: str = "adam", x0: float = 0.0, steps: int = 
         g = float(fn.grad(x))
         m_hat = v_hat = _NAN
         if optimizer == "gd":
-            x = x - lr * g
+            x = _fma(-lr, g, x)  # torch's add_(g, alpha=-lr) rounds once
             m = v = _NAN
         elif optimizer == "momentum":
             m = g if t == 1 else beta1 * m + g  # torch seeds the buffer with the first gradient
-            x = x - lr * m
+            x = _fma(-lr, m, x)
         else:
             m = _lerp(m, g, 1 - beta1)
             v = _fma((1 - beta2) * g, g, v * beta2)  # torch's addcmul, fused
