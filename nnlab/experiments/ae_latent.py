@@ -97,7 +97,7 @@ def kmeans_scores(points: np.ndarray, labels: np.ndarray, k: int, n_classes: int
 
     model = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(points)
     assigned = model.labels_
-    table = contingency(labels, assigned, max(n_classes, k), k)[:n_classes]
+    table = contingency(labels, assigned, n_classes, k)
     clustering = Clustering(table, table.sum(0).tolist(), hungarian_accuracy(table), nmi(labels, assigned),
                             float(model.inertia_ / len(points)), [])
     return Scores(clustering, float(np.mean(assigned == labels)))
@@ -109,8 +109,9 @@ def run_cluster(config: ClusterConfig, recorder: Recorder) -> dict:
     seed_everything(config.seed)
     trained = Run.load(Path(config.run))
     ae_config, model = load_trained(trained, device)
-    if config.data_dir:
-        ae_config = replace(ae_config, data_dir=config.data_dir)
+    # the dataset the run actually trained on (the digits fallback may have stood in for MNIST)
+    ae_config = replace(ae_config, dataset=trained.info.get("dataset", ae_config.dataset), fallback=False,
+                        data_dir=config.data_dir or ae_config.data_dir)
     data: Dataset = load_data(ae_config, device, recorder)
     recorder.update_run(source_run=trained.id)
     labels = data.train.labels.cpu().numpy()
@@ -120,19 +121,17 @@ def run_cluster(config: ClusterConfig, recorder: Recorder) -> dict:
     latent = kmeans_scores(z, labels, config.k, len(data.classes), LATENT_INITS, config.seed)
     report_table(recorder, "latent", latent.clustering, data)
     result = {"source_run": trained.id, "latent": _scores_dict(latent)}
-    columns = ["metric", f"latent ({z.shape[1]}-D)"]
-    rows = [[name] for name in ("accuracy, cluster id = label", "accuracy, Hungarian-mapped", "NMI")]
-    for row, value in zip(rows, latent.row()):
-        row.append(value)
+    spaces = [(f"latent ({z.shape[1]}-D)", latent)]
     if config.raw:
         recorder.info(f"k-means on the raw pixels ({RAW_INITS} restarts)…")
         pixels = to_float(data.train.images).reshape(len(data.train), -1).cpu().numpy()
         raw = kmeans_scores(pixels, labels, config.k, len(data.classes), RAW_INITS, config.seed)
         report_table(recorder, "pixels", raw.clustering, data)
         result["pixels"] = _scores_dict(raw)
-        columns.append("raw pixels (784-D)")
-        for row, value in zip(rows, raw.row()):
-            row.append(value)
+        spaces.append(("raw pixels (784-D)", raw))
+    metrics = ("accuracy, cluster id = label", "accuracy, Hungarian-mapped", "NMI")
+    rows = [[metric] + [scores.row()[i] for _, scores in spaces] for i, metric in enumerate(metrics)]
+    columns = ["metric"] + [name for name, _ in spaces]
     recorder.table("k-means clusters against the labels", columns, rows,
                    caption="Hungarian: the optimal one-to-one map from clusters to labels")
     recorder.summary({f"{space}_{key}": value for space in ("latent", "pixels") if space in result

@@ -152,7 +152,8 @@ def latent_scatter(model: Autoencoder, split: Split, classes: Sequence[str], rec
     points, what = to_2d(z)
     save_scatter(recorder.artifact("latent.png"), points, labels, label_names=classes,
                  title=f"test set in latent space: {what}", xlabel="dim 1", ylabel="dim 2")
-    legend = "  ".join(f"[rgb({r},{g},{b})]■[/] {name}" for name, (r, g, b)
+    nbsp = "\u00a0"  # keeps each legend entry on one line when the legend wraps
+    legend = "  ".join(f"[rgb({r},{g},{b})]■[/]{nbsp}{name.replace(' ', nbsp)}" for name, (r, g, b)
                        in zip(classes, (TAB10 * 255).astype(int)))
     recorder.image(scatter_raster(points, labels), title=f"latent space of the test set: {what}")
     recorder.info(legend)

@@ -16,16 +16,16 @@ from nnlab.cli.options import (EXPERIMENTS, DataDirOpt, DeviceOpt, FallbackOpt, 
 
 PRESET = "preset's value"  # shown as the default of options the --arch preset fills in
 
-LatentOpt = Annotated[Optional[int], typer.Option("--latent", help=f"Size of the embedding z (λ). [default: {PRESET}]",
+LatentOpt = Annotated[Optional[int], typer.Option("--latent", help=f"Size of the embedding z (λ). \\[default: {PRESET}]",
                                                    show_default=False)]
-LossOpt = Annotated[Optional[str], typer.Option("--loss", help=f"mse, l1 or bce. [default: {PRESET}]", show_default=False)]
-DatasetOpt = Annotated[Optional[str], typer.Option("--dataset", help=f"mnist, fashion-mnist or digits (embedded, offline). [default: {PRESET}]",
+LossOpt = Annotated[Optional[str], typer.Option("--loss", help=f"mse, l1 or bce. \\[default: {PRESET}]", show_default=False)]
+DatasetOpt = Annotated[Optional[str], typer.Option("--dataset", help=f"mnist, fashion-mnist or digits (embedded, offline). \\[default: {PRESET}]",
                                                    show_default=False)]
-EpochsOpt = Annotated[Optional[int], typer.Option("--epochs", help=f"Passes over the training set. [default: {PRESET}]",
+EpochsOpt = Annotated[Optional[int], typer.Option("--epochs", help=f"Passes over the training set. \\[default: {PRESET}]",
                                                   show_default=False)]
-LrOpt = Annotated[Optional[float], typer.Option("--lr", help=f"Learning rate. [default: {PRESET}]", show_default=False)]
-BatchOpt = Annotated[Optional[int], typer.Option("--batch-size", help=f"Mini-batch size. [default: {PRESET}]", show_default=False)]
-OptimizerOpt = Annotated[Optional[str], typer.Option("--optimizer", help=f"adam or sgd. [default: {PRESET}]", show_default=False)]
+LrOpt = Annotated[Optional[float], typer.Option("--lr", help=f"Learning rate. \\[default: {PRESET}]", show_default=False)]
+BatchOpt = Annotated[Optional[int], typer.Option("--batch-size", help=f"Mini-batch size. \\[default: {PRESET}]", show_default=False)]
+OptimizerOpt = Annotated[Optional[str], typer.Option("--optimizer", help=f"adam or sgd. \\[default: {PRESET}]", show_default=False)]
 NoiseOpt = Annotated[float, typer.Option("--noise", help="Denoising: train (and test) on x + N(0, noise²); 0.3 in the seed.")]
 SummaryOpt = Annotated[bool, typer.Option("--summary", help="Print the model summary table and exit without training.")]
 
@@ -100,7 +100,7 @@ def cluster(
     raw: Annotated[bool, typer.Option("--raw/--no-raw", help="Also run k-means on the raw pixels, for comparison.")] = True,
     seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Dataset folder [default: the one the run trained from].",
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Dataset folder \\[default: the one the run trained from].",
                                                      rich_help_panel="Common options", show_default=False)] = None,
     runs_dir: RunsDirOpt = None,
     json_output: JsonOpt = False,
