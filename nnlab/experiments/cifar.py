@@ -135,8 +135,8 @@ class Pipeline:
 
     @classmethod
     def fit(cls, images: torch.Tensor, device: torch.device, channels_last: bool) -> "Pipeline":
-        """Per-channel statistics of up to 10,000 training images (uint8): plenty for 6 numbers."""
-        x = images[:10_000].float() / 255  # (N, 3, 32, 32)
+        """Per-channel statistics of training images (uint8); 10,000 are plenty for 6 numbers."""
+        x = images.float() / 255  # (N, 3, 32, 32)
         mean, std = x.mean((0, 2, 3), keepdim=True), x.std((0, 2, 3), keepdim=True).clamp_min(1e-3)
         return cls(mean.to(device), std.to(device), torch.channels_last if channels_last else torch.contiguous_format)
 
@@ -246,14 +246,15 @@ def train(config: CifarConfig, data: Dataset, world: distributed.World, recorder
     plan = subset_plan(config, len(data.train), per_class, world.size)
     pick = balanced_subset(data.train.labels, per_class, len(data.classes), config.seed)
     cuda = device.type == "cuda"
-    pipeline = Pipeline.fit(data.train.images[pick], device, config.channels_last and cuda)
+    sample = data.train.images[pick[:10_000]]  # statistics and whitening: the same on every rank
+    pipeline = Pipeline.fit(sample, device, config.channels_last and cuda)
     own = data.train.subset(pick[distributed.shard(len(pick), world, generator)]).to(device)  # resident shard
     test = data.test.to(device)
     rank_generator = torch.Generator().manual_seed(config.seed * 1000 + world.rank)  # own order and crops
     precision = resolve_precision(config.precision, device)
 
     model = CifarNet(config.widths).to(device)
-    model.whiten.fit(pipeline(own.images[:5000]))
+    model.whiten.fit(pipeline(sample[:5000].to(device)))
     if config.channels_last and cuda:
         model = model.to(memory_format=torch.channels_last)
     per_rank = plan["batch_size"] // world.size
@@ -282,7 +283,8 @@ def train(config: CifarConfig, data: Dataset, world: distributed.World, recorder
         throwaway = make_objective(config, device, precision, {"images": 0})
         estimate, step_s = _estimate_seconds(model, throwaway, pipeline, per_rank, total_steps,
                                              len(test) * config.epochs * (2 if config.tta else 1), device)
-        recorder.info(f"CPU estimate: about {estimate / 60:.1f} min ({total_steps} steps of {per_rank} images at "
+        when = f"{estimate / 60:.1f} min" if estimate >= 60 else f"{estimate:.0f} s"
+        recorder.info(f"CPU estimate: about {when} ({total_steps} steps of {per_rank} images at "
                       f"{step_s:.2f} s each, plus testing); a GPU is ~100x faster"
                       + (f"; --max-minutes {config.max_minutes:g} will stop it early"
                          if config.max_minutes and estimate > config.max_minutes * 60 else ""))
