@@ -11,7 +11,7 @@ from typing import Optional
 
 from nnlab.errors import NnlabError
 from nnlab.runs.recorder import Recorder
-from nnlab.tools.adam_sim import (FUNCTIONS, OPTIMIZERS, Trace, crosses, describe, escape,
+from nnlab.tools.adam_sim import (FUNCTIONS, OPTIMIZERS, Trace, crosses, describe, diverged, escape,
                                   make_function, simulate)
 
 SERIES = ("g", "m", "v", "m_hat", "v_hat", "x")
@@ -79,7 +79,7 @@ def _save_trace_png(path, trace: Trace, fn, title: str) -> None:
     """Left: the loss with the visited points; right: the six quantities against t in one plot."""
     plt = _pyplot()
     fig, (ax_f, ax_t) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1, 1.4]})
-    xs = [trace.x0] + trace.x
+    xs = [x for x in [trace.x0] + trace.x if math.isfinite(x)]
     lo, hi = min(xs), max(xs)
     pad = max(0.5, 0.15 * (hi - lo))
     grid = [lo - pad + i * (hi - lo + 2 * pad) / 600 for i in range(601)]
@@ -90,10 +90,9 @@ def _save_trace_png(path, trace: Trace, fn, title: str) -> None:
     ax_f.set_ylabel("loss")
     ax_f.legend(fontsize=7, loc="best")
     ax_f.set_title("loss and visited points (colour = t)", fontsize=9)
-    t = list(range(1, len(trace.x) + 1))
     for key in SERIES:
-        ys = getattr(trace, key)
-        if not all(math.isnan(y) for y in ys):
+        t, ys = _finite(getattr(trace, key))
+        if ys:
             ax_t.plot(t, ys, marker="o" if len(t) <= 40 else None, ms=2.5, label=LABELS[key])
     ax_t.axhline(0, color="0.7", lw=0.8)
     ax_t.set_xlabel("t")
@@ -104,6 +103,12 @@ def _save_trace_png(path, trace: Trace, fn, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _finite(ys: list[float]) -> tuple[list[int], list[float]]:
+    """(t, y) pairs with y finite: plots skip what an optimizer lacks or a divergence produced."""
+    pairs = [(t, y) for t, y in enumerate(ys, 1) if math.isfinite(y)]
+    return [t for t, _ in pairs], [y for _, y in pairs]
 
 
 def _table_rows(trace: Trace) -> list[list]:
@@ -121,35 +126,38 @@ def run(config: AdamConfig, recorder: Recorder) -> dict:
     fn = make_function(config.fn, config.h, config.L)
     trace = simulate(fn, config.optimizer, config.start, config.steps, config.lr, config.beta1,
                      config.beta2, config.eps)
-    for r in trace.rows():
+    # NaN marks what an optimizer lacks (gd has no m or v) and inf a divergence: JSON null,
+    # an empty CSV cell, no metric record
+    rows = [{k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in r.items()}
+            for r in trace.rows()]
+    for r in rows:
         for key in SERIES + ("loss",):
-            if not math.isnan(r[key]):
+            if r[key] is not None:
                 recorder.metric(key, r[key], step=r["t"])
-    title = (f"{config.optimizer} on {config.fn}"
-             + (f" (L={config.L:g}, h={config.h:g})" if config.fn == "bump" else "")
-             + f", x0={config.start:g}, " + ", ".join(f"{k}={v:g}" for k, v in trace.params.items()))
-    short = f"{config.optimizer} on {config.fn}, x0 = {config.start:g}"
-    recorder.table(short, ["t"] + [LABELS[k] for k in SERIES], _table_rows(trace),
-                   caption=", ".join(f"{k}={v:g}" for k, v in trace.params.items())
-                   + (f", L={config.L:g}, h={config.h:g}" if config.fn == "bump" else "")
-                   + ("; every step is in trace.csv" if config.steps > SHOWN_ROWS else ""))
-    t = list(range(1, config.steps + 1))
-    recorder.plot({LABELS[k]: (t, getattr(trace, k)) for k in SERIES
-                   if not all(math.isnan(y) for y in getattr(trace, k))}, title=title, xlabel="t")
-    # NaN marks a quantity the optimizer does not have (gd has no m or v): JSON null, empty CSV cell
-    rows = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in trace.rows()]
-    recorder.save_csv("trace.csv", ["t", *SERIES, "loss"], [["" if r[k] is None else r[k] for k in ("t", *SERIES, "loss")]
-                                                            for r in rows])
+    params = ", ".join(f"{k}={v:g}" for k, v in trace.params.items())
+    bump = f"L={config.L:g}, h={config.h:g}" if config.fn == "bump" else ""
+    title = f"{config.optimizer} on {config.fn}, x0={config.start:g}, {params}" + (f", {bump}" if bump else "")
+    recorder.table(f"{config.optimizer} on {config.fn}, x0 = {config.start:g}", ["t"] + [LABELS[k] for k in SERIES],
+                   _table_rows(trace), caption=params + (f", {bump}" if bump else "")
+                   + ("; every step is in trace.csv" if len(trace.x) > SHOWN_ROWS else ""))
+    recorder.plot({LABELS[k]: _finite(getattr(trace, k)) for k in SERIES
+                   if any(math.isfinite(y) for y in getattr(trace, k))}, title=title, xlabel="t")
+    recorder.save_csv("trace.csv", ["t", *SERIES, "loss"],
+                      [["" if r[k] is None else r[k] for k in ("t", *SERIES, "loss")] for r in rows])
     _save_trace_png(recorder.artifact("trace.png"), trace, fn, title)
     result = {"fn": config.fn, "formula": fn.formula, "optimizer": config.optimizer, "x0": config.start,
-              "params": trace.params, "final_x": trace.x[-1], "final_loss": trace.loss[-1],
+              "params": trace.params, "final_x": rows[-1]["x"], "final_loss": rows[-1]["loss"],
               "steps": rows}
+    if diverged(trace):
+        result["diverged_at"] = len(trace.x)
+        recorder.warn(f"x diverged (|x| > 1e12) at step {len(trace.x)} of {config.steps}; the run stops there "
+                      f"(try a smaller --lr than {config.lr:g})")
     if config.fn == "bump":
         result["crossed"] = crosses(trace, config.L, config.h)
         result["behaviour"] = describe(trace, config.L, config.h)
         recorder.info(f"{config.optimizer} {result['behaviour']}")
     recorder.info(f"final x = {trace.x[-1]:.6g}, loss = {trace.loss[-1]:.6g}")
-    recorder.summary({k: result[k] for k in ("final_x", "final_loss", "crossed") if k in result})
+    recorder.summary({k: result[k] for k in ("final_loss", "final_x", "crossed", "diverged_at") if k in result})
     return result
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
 
-__all__ = ["FUNCTIONS", "OPTIMIZERS", "LossFn", "Trace", "make_function", "simulate", "crosses",
+__all__ = ["FUNCTIONS", "OPTIMIZERS", "LossFn", "Trace", "make_function", "simulate", "diverged", "crosses",
            "describe", "EscapeResult", "escape"]
 
 Grad = Callable[[float], float]
@@ -72,6 +72,7 @@ def make_function(name: str, h: float = 0.5, L: float = 1.0) -> LossFn:
 FUNCTIONS = ("relu", "sigmoid", "abs", "quadratic", "bump")
 OPTIMIZERS = ("gd", "momentum", "adam")
 _NAN = float("nan")
+DIVERGED = 1e12  # |x| beyond this ends a run: these 1-D losses never need it, and plots stay legible
 
 
 @dataclass
@@ -99,7 +100,12 @@ class Trace:
 
 def _fma_exact(a: float, b: float, c: float) -> float:
     # a*b + c rounded once (Python < 3.13 has no math.fma); Fractions are exact.
-    return float(Fraction(a) * Fraction(b) + Fraction(c))
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return a * b + c  # a diverged run: inf and nan propagate as in torch
+    try:
+        return float(Fraction(a) * Fraction(b) + Fraction(c))
+    except OverflowError:
+        return a * b + c  # beyond the largest float: inf, as torch gives
 
 
 _fma = getattr(math, "fma", _fma_exact)
@@ -114,7 +120,7 @@ def _lerp(start: float, end: float, weight: float) -> float:
 
 def simulate(fn: LossFn, optimizer: str = "adam", x0: float = 0.0, steps: int = 30, lr: float = 0.3,
              beta1: float = 0.9, beta2: float = 0.999, eps: float = 0.0) -> Trace:
-    """Run ``steps`` updates from ``x0`` and record every quantity.
+    """Run ``steps`` updates from ``x0`` and record every quantity; stop early if x diverges.
 
     gd: x -= lr*g.  momentum (torch's SGD form): m = beta1*m + g; x -= lr*m.
     adam (Algorithm 1): m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g^2;
@@ -150,7 +156,14 @@ def simulate(fn: LossFn, optimizer: str = "adam", x0: float = 0.0, steps: int = 
                 x = x + (-(lr / bc1) * m) / denom
         for col, val in zip(Trace.COLUMNS, (g, m, v, m_hat, v_hat, x, fn.f(x))):
             getattr(tr, col).append(val)
+        if not abs(x) <= DIVERGED:
+            break  # diverged: later steps only overflow to inf and nan
     return tr
+
+
+def diverged(trace: Trace) -> bool:
+    """True when the run stopped early because |x| passed ``DIVERGED`` (or became nan)."""
+    return bool(trace.x) and not abs(trace.x[-1]) <= DIVERGED
 
 
 def crosses(trace: Trace, L: float, h: float) -> bool:

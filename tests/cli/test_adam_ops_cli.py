@@ -142,3 +142,10 @@ def test_ops_check_shape_mismatch_is_null_in_json(tmp_runs, monkeypatch):
     assert res.exit_code == 1
     data = json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
     assert data["rows"][0]["max_abs_diff"] is None and data["mismatches"] == ["MaxPool1d(k=2, s=1)"]
+
+
+def test_adam_divergence_is_a_warning_not_a_crash(tmp_runs):
+    res = invoke(tmp_runs, "adam", "--fn", "quadratic", "-o", "gd", "--lr", "2", "--steps", "2000", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["diverged_at"] == len(data["steps"]) < 2000

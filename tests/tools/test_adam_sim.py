@@ -120,3 +120,13 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         make_function("bump", h=-1)
     assert set(FUNCTIONS) == {"relu", "sigmoid", "abs", "quadratic", "bump"}
+
+
+@pytest.mark.parametrize("opt", ["gd", "momentum"])
+def test_a_diverging_run_stops_instead_of_overflowing(opt):
+    from nnlab.tools.adam_sim import DIVERGED, diverged
+
+    tr = simulate(make_function("quadratic"), opt, 2.0, 5000, 2.0)
+    assert diverged(tr) and len(tr.x) < 200 and abs(tr.x[-1]) > DIVERGED
+    assert all(math.isfinite(x) for x in tr.x)
+    assert not diverged(simulate(make_function("quadratic"), opt, 2.0, 50, 0.1))
