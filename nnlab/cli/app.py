@@ -13,9 +13,27 @@ from typing import Annotated, Optional
 
 import typer
 
+from typer.core import TyperGroup
+
 from nnlab import __version__
+from nnlab.cli.options import EXPERIMENTS, RUNS_AND_DATA, TOOLS
+
+PANEL_ORDER = (EXPERIMENTS, TOOLS, RUNS_AND_DATA)
+
+
+class _PanelOrderedGroup(TyperGroup):
+    """Lists commands panel by panel (Experiments, Tools, Runs and data), by name within each."""
+
+    def list_commands(self, ctx):
+        def rank(name: str) -> tuple[int, str]:
+            panel = getattr(self.commands[name], "rich_help_panel", None)
+            return (PANEL_ORDER.index(panel) if panel in PANEL_ORDER else len(PANEL_ORDER), name)
+
+        return sorted(self.commands, key=rank)
+
 
 app = typer.Typer(
+    cls=_PanelOrderedGroup,
     name="nnlab",
     help="A terminal lab for classic deep-learning experiments. Every run is saved; browse them with `nnlab browse`.",
     no_args_is_help=True,
