@@ -19,6 +19,9 @@ from nnlab.tools.receptive import (LayerRow, ReceptiveParseError, compute, forma
                                    parse_input_size, parse_table)
 
 
+MAX_CHECK_SIZE = 4096  # a one-channel float64 image this size is 128 MiB per layer
+
+
 def _pair(p) -> str:
     """(3, 3) -> "3", (3, 5) -> "3x5", floats without trailing zeros."""
     if p is None:
@@ -87,10 +90,15 @@ def _measure_string(specs, rows, hw):
     if hw is None:  # no size given: one large enough for the centre unit's whole field
         last = rows[-1]
         n = 3 * max(last.rf) + 4 * max(last.jump) + 4
+        if n > MAX_CHECK_SIZE:
+            fail(f"--check: a {format_rf(last.rf)} field needs a {n}x{n} input to measure; "
+                 f"give --input of at most {MAX_CHECK_SIZE} to measure a clipped field instead")
         hw = (n, n)
         rows = compute(specs, hw)
     if min(rows[-1].out) < 1:
         fail("--check needs a non-empty output; enlarge --input")
+    if max(hw) > MAX_CHECK_SIZE:
+        fail(f"--check measures inputs of at most {MAX_CHECK_SIZE}x{MAX_CHECK_SIZE}; got {hw[0]}x{hw[1]}")
     return _compare(rows, measure_layers(specs_to_module(specs), (1, *hw)), hw)
 
 
