@@ -121,6 +121,8 @@ def _run_model(name: str, input_hw: Optional[str], json_output: bool, console: C
     entry = models[name]
     c, h, w = entry.input_shape
     hw = parse_input_size(input_hw) if input_hw else (h, w)
+    if max(hw) > MAX_CHECK_SIZE:
+        fail(f"--model runs the network on its input: at most {MAX_CHECK_SIZE}x{MAX_CHECK_SIZE}, got {hw[0]}x{hw[1]}")
     with user_errors():
         model = entry.factory()
         specs = walk(model, (c, *hw))
