@@ -36,6 +36,7 @@ class CurveState:
 
     @property
     def name(self) -> str | None:
+        """The metric shown, or None when the run has none."""
         return self.names[self.index % len(self.names)] if self.names else None
 
     def choose_axis(self, rows: list[dict]) -> None:
@@ -44,6 +45,7 @@ class CurveState:
         self.by = "epoch" if len(epochs) >= 5 else "step"
 
     def describe(self) -> str:
+        """The info line above the plot (Rich markup)."""
         split = "" if self.split == "all" else f" · {self.split} only"
         return (f"{self.name or 'no metric'} · per {self.by} · {'log' if self.logy else 'linear'} y{split}"
                 f"   [dim]m metric · e epoch/step · l log-y[/]")
@@ -199,6 +201,7 @@ class RunScreen(Screen):
         self.read_image(self.images[self.image_index % len(self.images)])
 
     def show_image_info(self) -> None:
+        """The line above the image: file, position, zoom, keys."""
         path = self.images[self.image_index % len(self.images)]
         self.query_one("#image-info", Static).update(
             f"{path.name} ({self.image_index % len(self.images) + 1}/{len(self.images)}) · zoom {self.zoom}x"
@@ -206,6 +209,7 @@ class RunScreen(Screen):
 
     @work(thread=True, exclusive=True, group="image")
     def read_image(self, path) -> None:
+        """Read a PNG off the UI thread, then fit and draw it."""
         try:
             image = images.read_image(path)
         except NnlabError as exc:

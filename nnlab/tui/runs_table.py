@@ -28,6 +28,8 @@ from nnlab.tui.widgets import STATUS_STYLE
 
 @dataclass(frozen=True)
 class Column:
+    """A table column: its key, header, and how to sort runs by it."""
+
     key: str
     label: str
     sort: Callable[["RunsTable", Run], Any]
@@ -146,6 +148,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
+        """How many rows are shown (after the filter)."""
         return len(self.shown)
 
     def rebuild(self) -> None:
