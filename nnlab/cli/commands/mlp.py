@@ -62,7 +62,7 @@ def tune(
     batch_size: Annotated[str, typer.Option("--batch-size", help="Choices of mini-batch size.")] = "16,32,64,128,256",
     epochs: Annotated[str, typer.Option("--epochs", help="Choices of epochs.")] = "10,20",
     l2: Annotated[str, typer.Option("--l2", help="Choices of L2 strength on weight matrices.")] = "0,1e-5,1e-4,1e-3",
-    storage: Annotated[Optional[str], typer.Option("--storage", help="Optuna storage URL shared by workers, e.g. sqlite:///tune.db or postgresql://host/db [default: in memory].", show_default=False)] = None,
+    storage: Annotated[Optional[str], typer.Option("--storage", help="Optuna storage URL shared by workers, e.g. sqlite:///tune.db or postgresql://host/db \\[default: in memory].", show_default=False)] = None,
     study_name: Annotated[str, typer.Option("--study-name", help="Study name inside the storage; workers with the same name share trials.")] = "mlp-tune",
     retrain: Annotated[bool, typer.Option("--retrain/--no-retrain", help="Re-train the best setting and report its test accuracy.")] = True,
     momentum: MomentumOpt = 0.9,
