@@ -258,6 +258,9 @@ def tree_order(runs: Sequence[Run], key: Callable[[Run], Any] | None = None,
 
     for root in sort_runs(roots, key, reverse):
         visit(root, 0)
+    # runs whose parents form a cycle (hand-edited files) have no root: list them anyway
+    for run in sort_runs([r for r in runs if r.id not in seen], key, reverse):
+        visit(run, 0)
     return out
 
 

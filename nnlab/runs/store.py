@@ -101,6 +101,20 @@ def versions() -> dict[str, str]:
     return found
 
 
+# Fields readers rely on, with the types they must have when present: a hand-edited or
+# foreign run.json with e.g. a numeric command is reported unreadable, not crashed on.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "command": (str,), "status": (str,), "config": (dict,), "parent": (str, type(None)),
+    "start_time": (int, float, type(None)), "end_time": (int, float, type(None)),
+}
+
+
+def _check_fields(info: dict) -> None:
+    for name, types in _FIELD_TYPES.items():
+        if name in info and not isinstance(info[name], types):
+            raise ValueError(f"field '{name}' is a {type(info[name]).__name__}")
+
+
 @dataclass
 class Run:
     """A run as read from disk: run.json eagerly, metrics and summary on demand.
@@ -121,6 +135,7 @@ class Run:
                 info = json.load(fh)
             if not isinstance(info, dict):
                 raise ValueError("run.json does not hold an object")
+            _check_fields(info)
         except FileNotFoundError:
             return cls(path, {}, "run.json is missing (half-written run?)")
         except (OSError, ValueError) as exc:

@@ -97,3 +97,15 @@ def test_read_image_trims_and_reflows_a_grid(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
     with pytest.raises(NnlabError):
         images.read_image(tmp_path / "bad.png")
+
+
+def test_wrong_field_types_are_unreadable_and_parent_cycles_still_listed(tmp_runs):
+    odd = make_corrupt(tmp_runs, "2026-01-01T00-00-00_x_aaaaaa",
+                       text='{"command": 5, "status": 7, "config": "x", "start_time": "yesterday"}')
+    run = Run.load(odd)
+    assert query.status_of(run) == "unreadable" and "'command' is a int" in run.error
+    a = make_run(tmp_runs, "a", image=False)
+    b = make_run(tmp_runs, "b", image=False, parent=a.id)
+    a.update(parent=b.id)  # a cycle, as only a hand edit could make
+    order = query.tree_order(RunStore(tmp_runs).runs())
+    assert sorted(r.command for r, _ in order) == ["?", "a", "b"]
