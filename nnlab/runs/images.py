@@ -70,8 +70,7 @@ def reflow_tiles(pixels, cols: int, rows: int, gap: int = 3):
     def shrink(per_row: int) -> int:
         lines = -(-n // per_row)
         width = per_row * tile_w + (per_row - 1) * gap
-        # the height may run over the screen by half: scrolling a little beats tiny tiles
-        return max(-(-width // max(cols, 1)), -(-(lines * height + (lines - 1) * gap) // max(3 * rows, 1)))
+        return max(-(-width // max(cols, 1)), -(-(lines * height + (lines - 1) * gap) // max(2 * rows, 1)))
 
     # least shrinking; then fewest lines; then even lines (5 + 5 rather than 7 + 3)
     per_row = min(range(1, n + 1), key=lambda k: (shrink(k), -(-n // k), k))

@@ -27,18 +27,31 @@ def metric_names(rows: Iterable[dict]) -> list[str]:
 def curves(rows: Iterable[dict], name: str, by: str = "epoch") -> dict[str, tuple[list[float], list[float]]]:
     """The series of metric `name` per split, as {split: (xs, ys)}.
 
-    by="step": every record against its step. by="epoch": one point per epoch, the last
-    record of that epoch (the epoch mean the trainer writes at its end).
+    by="epoch": one point per epoch, the last record of that epoch (the epoch mean the
+    trainer writes at its end). by="step": every record against its step, except that
+    epoch mean when the epoch also has per-step records: it averages the whole epoch and
+    would stand out as a spike among the running values.
     """
-    series: dict[str, dict[float, float]] = {}
+    grouped: dict[str, list[dict]] = {}
     for row in rows:
-        if row.get("name") != name:
-            continue
         x, y = row.get(by), row.get("value")
-        if not isinstance(x, (int, float)) or not isinstance(y, (int, float)) or not math.isfinite(y):
+        if row.get("name") != name or not isinstance(x, (int, float)) or not isinstance(y, (int, float)):
             continue
-        series.setdefault(row.get("split") or "all", {})[x] = y  # later records win: epoch means
-    return {split: (sorted(points), [points[x] for x in sorted(points)]) for split, points in series.items()}
+        if math.isfinite(y):
+            grouped.setdefault(row.get("split") or "all", []).append(row)
+    out = {}
+    for split, records in grouped.items():
+        if by == "step":
+            per_epoch: dict[Any, int] = {}
+            for row in records:
+                per_epoch[row.get("epoch")] = per_epoch.get(row.get("epoch"), 0) + 1
+            last = {row.get("epoch"): i for i, row in enumerate(records)}
+            records = [row for i, row in enumerate(records)
+                       if row.get("epoch") is None or per_epoch[row.get("epoch")] == 1 or last[row.get("epoch")] != i]
+        points = {row[by]: row["value"] for row in records}  # later records win
+        xs = sorted(points)
+        out[split] = (xs, [points[x] for x in xs])
+    return out
 
 
 def export_rows(run: Run, rows: Iterable[dict]) -> Iterable[dict[str, Any]]:

@@ -90,7 +90,7 @@ class RunScreen(Screen):
         yield Static(id="run-title", classes="title")
         with TabbedContent(initial="overview", id="run-tabs"):
             with TabPane("1 Overview", id="overview"):
-                with VerticalScroll():
+                with VerticalScroll(id="overview-scroll"):
                     yield Static("loading…", id="overview-body")
             with TabPane("2 Curves", id="curves"):
                 yield Static("", id="curve-info", classes="info")
@@ -228,7 +228,12 @@ class RunScreen(Screen):
         cols = (box.size.width or self.size.width) - 2  # room for the vertical scrollbar
         rows = box.size.height or max(4, self.size.height - 6)
         fitted = images.reflow_tiles(image, cols * self.zoom, rows * self.zoom)
-        self.query_one("#image", ImageView).show(fitted, cols, self.zoom)
+        height, width = fitted.shape[:2]
+        # shrink by the integer factor that fits both ways (2 pixel rows per line); zooming
+        # divides it, and the box scrolls
+        factor = max(1, -(-width // cols), -(-height // (2 * rows)))
+        factor = max(1, -(-factor // self.zoom))
+        self.query_one("#image", ImageView).show(fitted, -(-width // factor))
 
     def action_image(self, delta: int) -> None:
         if self.images:
@@ -250,6 +255,10 @@ class RunScreen(Screen):
         # an image read while its tab was hidden was fitted to a zero width: redo it
         if event.pane.id == "images" and self.image is not None:
             self.call_after_refresh(self._image_read, self.image)
+        # arrows then scroll the tab's content (a long config, a zoomed image)
+        scroller = {"overview": "#overview-scroll", "images": "#image-box"}.get(event.pane.id)
+        if scroller:
+            self.query_one(scroller).focus()
 
     # ---- navigation ---------------------------------------------------------------------
 

@@ -86,13 +86,13 @@ def legend_text(labels: list[str], width: int) -> Text:
 
 
 class ImageView(Static):
-    """An image drawn with half-block characters, `fit_width * zoom` pixels wide at most."""
+    """An image drawn with half-block characters."""
 
     DEFAULT_CSS = "ImageView { width: auto; height: auto; }"
 
-    def show(self, image, fit_width: int, zoom: int = 1) -> None:
-        """Draw `image` ((H, W[, 3]) in [0, 1]); wider than the box when zoomed (the box scrolls)."""
-        self.update(halfblock(image, max_width=max(10, fit_width) * zoom))
+    def show(self, image, max_width: int) -> None:
+        """Draw `image` ((H, W[, 3]) in [0, 1]) at most `max_width` cells wide (the box scrolls)."""
+        self.update(halfblock(image, max_width=max(1, max_width)))
 
 
 # ---- overview of one run ------------------------------------------------------------------

@@ -63,14 +63,16 @@ def test_status_and_duration_for_broken_runs(tmp_runs):
     assert query.format_duration(3725) == "1h02m" and query.format_duration(None) == ""
 
 
-def test_curves_per_epoch_take_the_epoch_record():
+def test_curves_per_epoch_take_the_epoch_record_and_per_step_leave_it_out():
     rows = [{"step": 1, "epoch": 1, "split": "train", "name": "loss", "value": 3.0},
             {"step": 2, "epoch": 1, "split": "train", "name": "loss", "value": 2.0},
             {"step": 2, "epoch": 1, "split": "train", "name": "loss", "value": 2.5},  # epoch mean
             {"step": 2, "epoch": 1, "split": "test", "name": "loss", "value": 2.6},
             {"step": 2, "epoch": 1, "split": "test", "name": "acc", "value": float("nan")}]
     assert series.curves(rows, "loss", "epoch") == {"train": ([1], [2.5]), "test": ([1], [2.6])}
-    assert series.curves(rows, "loss", "step")["train"] == ([1, 2], [3.0, 2.5])
+    # per step, the epoch mean is left out: it would be a spike among the running values
+    assert series.curves(rows, "loss", "step")["train"] == ([1, 2], [3.0, 2.0])
+    assert series.curves(rows, "loss", "step")["test"] == ([2], [2.6])
     assert series.curves(rows, "acc") == {}
     assert series.metric_names(rows) == ["loss", "acc"]
 
@@ -90,7 +92,7 @@ def test_follower_reads_only_complete_new_lines(tmp_path):
 def test_read_image_trims_and_reflows_a_grid(tmp_path):
     pixels = images.read_image(grid_png(tmp_path / "g.png", tiles=10))
     assert pixels.shape == (30, 10 * 36 - 6, 3)  # white margin cut to 1 pixel
-    fitted = images.reflow_tiles(pixels, cols=80, rows=10)
+    fitted = images.reflow_tiles(pixels, cols=80, rows=40)  # room for two lines of five
     assert fitted.shape[1] < pixels.shape[1] and fitted.shape[0] > pixels.shape[0]
     not_grid = np.zeros((50, 50, 3), np.float32)
     assert images.reflow_tiles(not_grid, 20, 10) is not_grid
