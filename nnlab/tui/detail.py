@@ -104,8 +104,9 @@ class RunScreen(Screen):
     def on_mount(self) -> None:
         self._title()
         self.load()
+        self.poller = None
         if self.run.info.get("status") == "running" and not self.run.error:
-            self.set_interval(LIVE_POLL_S, self.poll)
+            self.poller = self.set_interval(LIVE_POLL_S, self.poll)
 
     def _title(self) -> None:
         run = self.run
@@ -117,7 +118,7 @@ class RunScreen(Screen):
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
-        """Read summary, artifacts and all metrics so far."""
+        """Read summary, artifacts and the metrics not read yet (all of them, the first time)."""
         run = self.run
         summary = run.summary() if not run.error else {}
         artifacts = run.artifacts() if not run.error else []
@@ -126,10 +127,11 @@ class RunScreen(Screen):
         self.app.call_from_thread(self._loaded, summary, artifacts, rows, pictures)
 
     def _loaded(self, summary: dict, artifacts: list, rows: list[dict], pictures: list) -> None:
-        self.rows = rows
+        self.rows.extend(rows)  # a reload (the run just ended) brings only the last lines
         self.summary, self.artifacts, self.images = summary, artifacts, pictures
-        self.curve.names = series.metric_names(rows)
-        self.curve.choose_axis(rows)
+        self.curve.names = series.metric_names(self.rows)
+        if not self.loaded:  # keep the user's epoch/step choice on a reload
+            self.curve.choose_axis(self.rows)
         self.loaded = True
         self.query_one("#overview-body", Static).update(overview(self.run, summary, artifacts, rows))
         self.draw_curves()
@@ -138,13 +140,13 @@ class RunScreen(Screen):
     @work(thread=True, exclusive=True, group="poll")
     def poll(self) -> None:
         """New metric lines and the run's status, for a run that is still going."""
+        if not self.loaded:  # the first load is still reading: one reader of the file at a time
+            return
         new_rows = self.follower.poll()
         fresh = Run.load(self.run.path)
         self.app.call_from_thread(self._polled, new_rows, fresh)
 
     def _polled(self, new_rows: list[dict], fresh: Run) -> None:
-        if not self.loaded:
-            return
         status_changed = not fresh.error and fresh.info.get("status") != self.run.info.get("status")
         if not fresh.error:
             self.run = fresh
@@ -156,6 +158,8 @@ class RunScreen(Screen):
             self.draw_curves()
         self._title()
         if status_changed:  # finished: summary and artifacts are now written
+            if self.poller is not None and fresh.info.get("status") != "running":
+                self.poller.stop()
             self.load()
 
     # ---- curves -------------------------------------------------------------------------

@@ -204,6 +204,8 @@ async def test_live_run_updates(tmp_runs):
         writer.set_summary({"test_accuracy": 0.5})
         writer.finish("completed")
         await until(pilot, lambda: screen.run.status == "completed")
+        await until(pilot, lambda: "0.5" in rendered(screen.query_one("#overview-body", Static)))
+        assert len(screen.rows) == count + 1  # the reload after the end keeps what was read
         await pilot.press("q")
         t = table(app)
         await until(pilot, lambda: "completed" in str(t.get_row(writer.id)[3]))
