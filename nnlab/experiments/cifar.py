@@ -240,7 +240,6 @@ def train(config: CifarConfig, data: Dataset, world: distributed.World, recorder
     """Train one network on the (subset of the) training split; evaluate on the whole test set."""
     from nnlab.experiments.cifar_study import subset_plan
 
-    started = time.perf_counter()
     device = world.device
     generator = seed_everything(config.seed)  # same on every rank: same init, same shards
     plan = subset_plan(config, len(data.train), per_class, world.size)
@@ -290,12 +289,13 @@ def train(config: CifarConfig, data: Dataset, world: distributed.World, recorder
                          if config.max_minutes and estimate > config.max_minutes * 60 else ""))
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" and cuda else None
 
+    started = time.perf_counter()  # time to accuracy: training, its evaluations, final predictions
     history = fit(net, optimizer, objective, train_batches, epochs=config.epochs, recorder=recorder,
                   test=test_batches, scheduler=scheduler, callbacks=callbacks, scaler=scaler, log_every=20)
     train_seconds = sum(r.seconds for r in history)
     test_predictions = predict(net, test_batches, config.tta, device, precision)
-    train_eval = predict(net, Batches(own, EVAL_BATCH, shuffle=False, transform=pipeline),
-                                      config.tta, device, precision)
+    train_eval = predict(net, Batches(own, EVAL_BATCH, shuffle=False, transform=pipeline), config.tta, device,
+                         precision)
     if cuda:
         torch.cuda.synchronize(device)
     wall = time.perf_counter() - started

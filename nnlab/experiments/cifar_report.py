@@ -27,11 +27,11 @@ def confusion(recorder: Recorder, predictions: torch.Tensor, data: Dataset) -> l
     """Save and show the test confusion matrix and per-class accuracy; return the latter."""
     classes = data.classes
     table = contingency(data.test.labels.cpu().numpy(), predictions.numpy(), len(classes), len(classes))
-    save_heatmap(recorder.artifact("confusion.png"), table, row_labels=classes, col_labels=classes,
-                 title="test confusion matrix", xlabel="predicted", ylabel="true")
+    short = [c[:5] for c in classes]  # ten full names do not fit side by side
+    save_heatmap(recorder.artifact("confusion.png"), table, row_labels=classes, col_labels=short,
+                 title="test confusion matrix (rows: true class)", xlabel="predicted")
     recorder.save_csv("confusion.csv", ["true \\ predicted"] + classes,
                       [[c] + row.tolist() for c, row in zip(classes, table)])
-    short = [c[:5] for c in classes]
     recorder.table("test confusion matrix (rows: true class, columns: predicted)", ["true"] + short,
                    [[c] + row.tolist() for c, row in zip(classes, table)],
                    highlight={(i, i + 1) for i in range(len(classes))})
@@ -52,6 +52,7 @@ def report(recorder: Recorder, history: list[EpochResult], predictions: torch.Te
             ["training images", result["train_images"]],
             ["epochs / steps", f"{result['epochs_done']} / {result['steps']}"],
             ["wall time to final accuracy (s)", round(result["wall_s"], 2)],
+            ["of which training steps (s)", round(result["train_s"], 2)],
             ["training images per second", round(result["images_per_s"], 1)],
             ["precision / ranks", f"{result['precision']} / {result['world_size']}"]]
     caption = "stopped early by --max-minutes: the lr schedule did not finish" if result["stopped_early"] else ""
