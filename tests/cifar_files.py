@@ -8,6 +8,8 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 
 FOLDER = "cifar-10-batches-py"
 NAMES = [b"airplane", b"automobile", b"bird", b"cat", b"deer", b"dog", b"frog", b"horse", b"ship", b"truck"]
@@ -91,3 +93,12 @@ class Evil:
         import os
 
         return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture
+def one_thread():
+    """Two torch threads on two shared cores run several times slower than one; tests stay small."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -11,24 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
-from cifar_files import FOLDER, Evil, write_cifar_folder
+from cifar_files import FOLDER, Evil, one_thread, write_cifar_folder  # noqa: F401 (a fixture)
 from nnlab.cli.app import app
 from nnlab.runs.store import RunStore
 
 runner = CliRunner()
 TINY = ["--device", "cpu", "--epochs", "1", "--batch-size", "20", "--widths", "8,16,16"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two threads on two shared cores run several times slower than one; tests stay small."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture

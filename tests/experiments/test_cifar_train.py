@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cifar_files import write_cifar_folder
+from cifar_files import one_thread, write_cifar_folder  # noqa: F401 (a fixture)
 from nnlab.core.distributed import World
 from nnlab.experiments.cifar import CifarConfig, balanced_subset, lr_multiplier, run
 from nnlab.experiments.cifar_study import subset_plan
@@ -13,15 +13,7 @@ from nnlab.errors import NnlabError
 from nnlab.runs.recorder import Recorder
 
 TINY = dict(widths=(16, 32, 32), device="cpu")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two threads on two shared cores run several times slower than one; tests stay small."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
