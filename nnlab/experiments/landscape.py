@@ -34,7 +34,7 @@ DIRECTIONS = ("pca", "random")
 
 @dataclass(frozen=True)
 class LandscapeConfig:
-    """Settings of `nnlab landscape`; the network is `nnlab mlp`'s, trained on a subset."""
+    """Settings of `nnlab landscape`: `nnlab mlp`'s network, trained on a subset with a larger step."""
 
     subset: int = 2500  # training examples used both to train and to estimate f_CE
     layers: int = 3

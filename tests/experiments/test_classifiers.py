@@ -36,7 +36,7 @@ def test_l2_penalty_covers_weight_matrices_only(variant):
     torch.manual_seed(0)
     model = MLP(layers=3, units=8, variant=variant)
     expected = 0.5 * 0.01 * sum(float((m.weight.detach() ** 2).sum()) for m in model.modules() if isinstance(m, nn.Linear))
-    assert float(l2_penalty(model, 0.01)) == pytest.approx(expected, rel=1e-6)
+    assert float(l2_penalty(model, 0.01).detach()) == pytest.approx(expected, rel=1e-6)
     assert all(p.dim() == 2 for p in weight_matrices(model))
 
     # moving every bias, BatchNorm scale/shift and PReLU slope leaves the penalty unchanged
@@ -44,7 +44,7 @@ def test_l2_penalty_covers_weight_matrices_only(variant):
         for p in model.parameters():
             if not any(p is w for w in weight_matrices(model)):
                 p.add_(3.0)
-    assert float(l2_penalty(model, 0.01)) == pytest.approx(expected, rel=1e-6)
+    assert float(l2_penalty(model, 0.01).detach()) == pytest.approx(expected, rel=1e-6)
 
     model.zero_grad()
     l2_penalty(model, 0.01).backward()
