@@ -221,13 +221,17 @@ def import_extracted(source: Path, data_dir: Path) -> list[tuple[str, str, str]]
         parse_batch(folder / f)
     class_names(folder)
     target = data_dir / FOLDER
-    target.mkdir(parents=True, exist_ok=True)
+    present = [f for f in ALL_FILES if (folder / f).is_file()]
+    if target.exists() and target.resolve() == folder.resolve():
+        return [("cifar10", f"{FOLDER}/{f}", "already present (contents checked)") for f in present]
     rows = []
-    for f in ALL_FILES:
-        if not (folder / f).is_file():
-            continue
-        tmp = target / f".{f}.partial"
-        shutil.copyfile(folder / f, tmp)
-        os.replace(tmp, target / f)
-        rows.append(("cifar10", f"{FOLDER}/{f}", "imported (contents checked)"))
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for f in present:
+            tmp = target / f".{f}.partial"
+            shutil.copyfile(folder / f, tmp)
+            os.replace(tmp, target / f)
+            rows.append(("cifar10", f"{FOLDER}/{f}", "imported (contents checked)"))
+    except OSError as exc:
+        raise NnlabError(f"could not copy {folder} to {target}: {exc.strerror or exc}") from None
     return rows

@@ -160,3 +160,9 @@ def test_hostile_extracted_folder_is_refused_by_nnlab_data_import(tmp_path):
     res = CliRunner().invoke(app, ["data", "import", str(source), "--data-dir", str(tmp_path / "data")])
     assert res.exit_code == 2 and "foreign object" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "pwned").exists()
+
+
+def test_importing_the_data_dirs_own_folder_is_a_no_op(tmp_path):
+    root = write_cifar_folder(tmp_path, n_train=50, n_test=10)
+    rows = import_extracted(root / FOLDER, root)
+    assert rows and all(outcome.startswith("already present") for *_, outcome in rows)
