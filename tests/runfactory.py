@@ -41,7 +41,7 @@ def make_run(root: Path, command: str = "kmeans", *, config: dict | None = None,
     for epoch in range(1, epochs + 1):
         for _ in range(steps):
             step += 1
-            writer.log_metric("loss", base / step, step=step, epoch=epoch, split="train")
+            writer.log_metric("step_loss", base / step, step=step, epoch=epoch, split="train")
         writer.log_metric("loss", base / step * 1.1, step=step, epoch=epoch, split="train")
         writer.log_metric("loss", base / step * 1.2, step=step, epoch=epoch, split="test")
         writer.log_metric("accuracy", 1 - base / (step + 1), step=step, epoch=epoch, split="test")

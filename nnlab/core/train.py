@@ -4,6 +4,10 @@ An experiment supplies an *objective* — `objective(model, inputs, labels) -> (
 where `extras` maps names to batch-mean tensors (accuracy, say) — and the loop does the
 rest: epochs, batches, the optimizer step, evaluation on the test split each epoch,
 progress with live loss and throughput, per-step and per-epoch metrics, callbacks.
+
+Per-epoch means are recorded under their own names (`loss`, `acc`, ...) for each split; the
+running training loss every `log_every` steps is recorded as `step_loss`, so a reader can
+tell the two apart without guessing.
 """
 
 from __future__ import annotations
@@ -130,7 +134,7 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
                 if state.step % log_every == 0:
                     recent = window.result()["loss"]
                     window = _Means()
-                    recorder.metric("loss", recent, step=state.step, epoch=epoch, split="train")
+                    recorder.metric("step_loss", recent, step=state.step, epoch=epoch, split="train")
                     info = f"loss {recent:.4g} · {seen / (time.perf_counter() - start):,.0f} img/s"
                 bar.advance(1, info)
                 if state.stop:

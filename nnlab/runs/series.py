@@ -15,22 +15,21 @@ from nnlab.runs.query import format_value
 from nnlab.runs.store import METRICS_FILE, Run
 
 def metric_names(rows: Iterable[dict]) -> list[str]:
-    """Metric names in first-seen order, `loss` first when present."""
+    """Metric names in first-seen order, `loss` first and the running `step_loss` last."""
     names: list[str] = []
     for row in rows:
         name = row.get("name")
         if isinstance(name, str) and name not in names:
             names.append(name)
-    return sorted(names, key=lambda n: (n != "loss", names.index(n)))
+    return sorted(names, key=lambda n: (n != "loss", n == "step_loss", names.index(n)))
 
 
 def curves(rows: Iterable[dict], name: str, by: str = "epoch") -> dict[str, tuple[list[float], list[float]]]:
     """The series of metric `name` per split, as {split: (xs, ys)}.
 
-    by="epoch": one point per epoch, the last record of that epoch (the epoch mean the
-    trainer writes at its end). by="step": every record against its step, except that
-    epoch mean when the epoch also has per-step records: it averages the whole epoch and
-    would stand out as a spike among the running values.
+    by="epoch": one point per epoch (the last record of it); by="step": every record
+    against its step. The trainer records epoch means as `loss` and the running loss within
+    an epoch as `step_loss`, so neither view mixes the two.
     """
     grouped: dict[str, list[dict]] = {}
     for row in rows:
@@ -41,13 +40,6 @@ def curves(rows: Iterable[dict], name: str, by: str = "epoch") -> dict[str, tupl
             grouped.setdefault(row.get("split") or "all", []).append(row)
     out = {}
     for split, records in grouped.items():
-        if by == "step":
-            per_epoch: dict[Any, int] = {}
-            for row in records:
-                per_epoch[row.get("epoch")] = per_epoch.get(row.get("epoch"), 0) + 1
-            last = {row.get("epoch"): i for i, row in enumerate(records)}
-            records = [row for i, row in enumerate(records)
-                       if row.get("epoch") is None or per_epoch[row.get("epoch")] == 1 or last[row.get("epoch")] != i]
         points = {row[by]: row["value"] for row in records}  # later records win
         xs = sorted(points)
         out[split] = (xs, [points[x] for x in xs])

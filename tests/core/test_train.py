@@ -47,4 +47,5 @@ def test_fit_learns_and_records(tmp_runs):
     rows = RunStore(tmp_runs).get(writer.id).metrics()
     per_epoch = {(r["split"], r["name"], r["epoch"]) for r in rows if r["name"] in ("loss", "acc") and r["step"] % 8 == 0}
     assert {("test", "acc", 5), ("train", "loss", 1), ("test", "loss", 3)} <= per_epoch
-    assert sum(1 for r in rows if r["name"] == "loss" and r["split"] == "train") == 5 + 40 // 4
+    assert sum(1 for r in rows if r["name"] == "loss" and r["split"] == "train") == 5
+    assert [r["step"] for r in rows if r["name"] == "step_loss"] == list(range(4, 41, 4))

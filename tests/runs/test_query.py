@@ -63,18 +63,17 @@ def test_status_and_duration_for_broken_runs(tmp_runs):
     assert query.format_duration(3725) == "1h02m" and query.format_duration(None) == ""
 
 
-def test_curves_per_epoch_take_the_epoch_record_and_per_step_leave_it_out():
-    rows = [{"step": 1, "epoch": 1, "split": "train", "name": "loss", "value": 3.0},
-            {"step": 2, "epoch": 1, "split": "train", "name": "loss", "value": 2.0},
+def test_curves_per_epoch_and_per_step():
+    rows = [{"step": 1, "epoch": 1, "split": "train", "name": "step_loss", "value": 3.0},
+            {"step": 2, "epoch": 1, "split": "train", "name": "step_loss", "value": 2.0},
             {"step": 2, "epoch": 1, "split": "train", "name": "loss", "value": 2.5},  # epoch mean
             {"step": 2, "epoch": 1, "split": "test", "name": "loss", "value": 2.6},
             {"step": 2, "epoch": 1, "split": "test", "name": "acc", "value": float("nan")}]
     assert series.curves(rows, "loss", "epoch") == {"train": ([1], [2.5]), "test": ([1], [2.6])}
-    # per step, the epoch mean is left out: it would be a spike among the running values
-    assert series.curves(rows, "loss", "step")["train"] == ([1, 2], [3.0, 2.0])
+    assert series.curves(rows, "step_loss", "step")["train"] == ([1, 2], [3.0, 2.0])
     assert series.curves(rows, "loss", "step")["test"] == ([2], [2.6])
     assert series.curves(rows, "acc") == {}
-    assert series.metric_names(rows) == ["loss", "acc"]
+    assert series.metric_names(rows) == ["loss", "acc", "step_loss"]
 
 
 def test_follower_reads_only_complete_new_lines(tmp_path):
