@@ -51,10 +51,10 @@ class PatchWhitening(nn.Conv2d):
         """Set the filters from float images (N, C, H, W), normalised as the network will see them."""
         k = self.kernel_size[0]
         patches = images.float().unfold(2, k, 1).unfold(3, k, 1)  # (N, C, H', W', k, k)
-        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, self.in_channels * k * k).double().cpu()
+        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, self.in_channels * k * k)  # (M, D)
         patches = patches - patches.mean(0)
-        cov = patches.T @ patches / len(patches)  # (D, M) @ (M, D) -> (D, D)
-        eigenvalues, eigenvectors = torch.linalg.eigh(cov)
+        cov = (patches.T @ patches / len(patches)).double().cpu()  # (D, M) @ (M, D) -> (D, D), on the device
+        eigenvalues, eigenvectors = torch.linalg.eigh(cov)  # float64: the small eigenvalues matter
         filters = eigenvectors.T / (eigenvalues.clamp_min(0) + self.eps).sqrt()[:, None]  # (D, D)
         filters = filters.reshape(-1, self.in_channels, k, k)
         self.weight.copy_(torch.cat([filters, -filters]).to(self.weight))
