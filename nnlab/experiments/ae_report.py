@@ -23,6 +23,7 @@ EVAL_BATCH = 1000  # images per forward pass when evaluating; memory, not result
 TERMINAL_COLUMNS = 5  # 28-pixel images, 5 per row, stay legible at 100 columns
 SCATTER_SIZE = (96, 48)  # terminal scatter in pixels (width, height): 24 lines of half-blocks
 SAMPLE_COUNT = 20
+LEGEND_PER_LINE = 5  # 5 class names fit in 80 columns, so no name is split across lines
 SAMPLE_COLUMNS = 6  # 6 x 30 pixels shrink by only 2 at 100 columns
 NOISE_SEED = 1234  # the corruption shown in figures is the same for every run
 
@@ -152,11 +153,10 @@ def latent_scatter(model: Autoencoder, split: Split, classes: Sequence[str], rec
     points, what = to_2d(z)
     save_scatter(recorder.artifact("latent.png"), points, labels, label_names=classes,
                  title=f"test set in latent space: {what}", xlabel="dim 1", ylabel="dim 2")
-    nbsp = "\u00a0"  # keeps each legend entry on one line when the legend wraps
-    legend = "  ".join(f"[rgb({r},{g},{b})]■[/]{nbsp}{name.replace(' ', nbsp)}" for name, (r, g, b)
-                       in zip(classes, (TAB10 * 255).astype(int)))
+    swatches = [f"[rgb({r},{g},{b})]■[/] {name}" for name, (r, g, b) in zip(classes, (TAB10 * 255).astype(int))]
     recorder.image(scatter_raster(points, labels), title=f"latent space of the test set: {what}")
-    recorder.info(legend)
+    for start in range(0, len(swatches), LEGEND_PER_LINE):
+        recorder.info("  ".join(swatches[start:start + LEGEND_PER_LINE]))
     dead = [int(i) for i in np.flatnonzero(z.std(0) < 1e-6)]
     if dead:  # e.g. a ReLU on the embedding that outputs 0 for every image
         recorder.warn(f"latent dimension(s) {', '.join(map(str, dead))} of {z.shape[1]} are constant over the "
