@@ -78,6 +78,9 @@ def test_summary_prints_the_table_and_trains_nothing(tmp_runs):
     res = invoke("cae", "--arch", "generative", "--summary", "--runs-dir", str(tmp_runs))
     assert res.exit_code == 0, res.output
     assert "ConvTranspose2d" in res.output and "20x25x25" in res.output and "317,359" in res.output
+    res = invoke("ae", "--arch", "shallow", "--summary", "--json")
+    layers = json.loads(res.stdout)
+    assert layers["parameters"] == 218_192 and layers["layers"][-1]["output"] == "1x28x28"
     assert not any(tmp_runs.iterdir())
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from nnlab.cli.common import build, execute, fail, make_console, user_errors
+from nnlab.cli.common import build, execute, fail, make_console, print_json, user_errors
 from nnlab.cli.options import (EXPERIMENTS, DataDirOpt, DeviceOpt, FallbackOpt, JsonOpt, RunsDirOpt,
                                SeedOpt)
 
@@ -40,7 +40,12 @@ def train(command: str, config_type: Any, summary: bool, runs_dir: Path | None, 
         from nnlab.runs.recorder import ConsoleRecorder
 
         with user_errors():
-            experiment.show_summary(config, ConsoleRecorder(console=make_console(json_output)))
+            if json_output:
+                rows, total = experiment.summary_rows(experiment.build_model(config))
+                print_json({"layers": [dict(zip(("layer", "type", "output", "params"), row)) for row in rows],
+                            "parameters": total})
+            else:
+                experiment.show_summary(config, ConsoleRecorder(console=make_console()))
         return
     execute(command, config, experiment.run, runs_dir=runs_dir, json_output=json_output)
 
