@@ -27,6 +27,15 @@ def _path_plot(ax, xy: np.ndarray, z: np.ndarray | None = None) -> None:
     ax.scatter(*last, color="black", s=80, marker="*", label="end", zorder=5)
 
 
+def _azimuth_away_from_peak(surface: np.ndarray) -> float:
+    """A camera azimuth (degrees) on the side opposite the window's highest corner, so that
+    corner's wall does not hide the path in front of it."""
+    corners = {(i, j): surface[i, j] for i in (0, -1) for j in (0, -1)}
+    i, j = max(corners, key=corners.get)
+    sx, sy = (1 if i == -1 else -1), (1 if j == -1 else -1)
+    return float(np.degrees(np.arctan2(-sy, -sx)))
+
+
 def save_surface(path: Path, xs: np.ndarray, ys: np.ndarray, surface: np.ndarray, xy: np.ndarray,
                  path_loss: np.ndarray, labels: tuple[str, str]) -> Path:
     """A 3-D surface of log10 f_CE (surface[i, j] at xs[i], ys[j]) with the path drawn on it."""
@@ -41,7 +50,7 @@ def save_surface(path: Path, xs: np.ndarray, ys: np.ndarray, surface: np.ndarray
     ax.set_ylabel(labels[1])
     ax.set_zlabel("log10 f_CE")
     ax.set_title("training cross-entropy around the SGD path")
-    ax.view_init(elev=35, azim=-60)
+    ax.view_init(elev=35, azim=_azimuth_away_from_peak(surface))
     ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -58,7 +58,7 @@ def tune(
     sampler: Annotated[str, typer.Option("--sampler", help="grid, random or tpe (Optuna's samplers).")] = "tpe",
     layers: Annotated[str, typer.Option("--layers", help="Choices of hidden layers, comma-separated.")] = "3,4,5",
     units: Annotated[str, typer.Option("--units", help="Choices of units per layer.")] = "30,40,50",
-    lr: Annotated[str, typer.Option("--lr", help="Choices of SGD learning rate.")] = "0.001,0.005,0.01,0.05,0.1",
+    lr: Annotated[str, typer.Option("--lr", help="Choices of SGD learning rate (with momentum 0.9, 0.05 and up diverge).")] = "0.001,0.002,0.005,0.01,0.02",
     batch_size: Annotated[str, typer.Option("--batch-size", help="Choices of mini-batch size.")] = "16,32,64,128,256",
     epochs: Annotated[str, typer.Option("--epochs", help="Choices of epochs.")] = "10,20",
     l2: Annotated[str, typer.Option("--l2", help="Choices of L2 strength on weight matrices.")] = "0,1e-5,1e-4,1e-3",
