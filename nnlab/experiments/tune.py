@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, fields
 import torch
 
 from nnlab.core.device import resolve_device
+from nnlab.core.models.classifiers import MLP_VARIANTS
 from nnlab.core.train import Callback, EpochResult, TrainState
 from nnlab.errors import NnlabError
-from nnlab.experiments.classifiers import (DATASETS, MLPConfig, load, report_screenshot, train_mlp)
-from nnlab.core.models.classifiers import MLP_VARIANTS
+from nnlab.experiments.classifiers import DATASETS, MLPConfig, load, report_screenshot, train_mlp
 from nnlab.runs.recorder import LiveTable, Recorder
 
 SAMPLERS = ("grid", "random", "tpe")

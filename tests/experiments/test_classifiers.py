@@ -10,10 +10,10 @@ from torch import nn
 from nnlab.core.data import Split
 from nnlab.core.models import CONV_MODELS
 from nnlab.core.models.classifiers import CNN, MLP, MLP_VARIANTS, l2_penalty, weight_matrices
-from nnlab.errors import NnlabError
-from nnlab.experiments.classifiers import (LastLosses, MLPConfig, confusion_sentence, most_confused,
-                                           validation_split)
 from nnlab.core.train import TrainState
+from nnlab.errors import NnlabError
+from nnlab.experiments.classifier_reports import confusion_sentence, most_confused, short_names
+from nnlab.experiments.classifiers import LastLosses, MLPConfig, validation_split
 
 
 def test_cnn_shapes_and_forty_first_filters():
@@ -96,3 +96,8 @@ def test_most_confused_pairs():
     assert most_confused(table, 2) == [(2, 1, 9), (0, 1, 7)]
     sentence = confusion_sentence(table, ["a", "b", "c"])
     assert sentence == "Most confused pairs: b and c (2 b→c, 9 c→b); a and b (7 a→b, 1 b→a)."
+
+
+def test_short_names_fit_a_table_cell():
+    assert short_names(["0 - zero", "1 - one"]) == ["0", "1"]
+    assert short_names(["T-shirt/top", "Trouser", "Ankle boot"]) == ["T-shirt", "Trouser", "Boot"]
