@@ -221,8 +221,9 @@ def run(config: LandscapeConfig, recorder: Recorder) -> dict:
     fit(model, optimizer, classification_objective(config.l2), train, epochs=config.epochs, recorder=recorder,
         callbacks=(snaps,), log_every=max(1, len(train)))
     final = parameters_to_vector(model.parameters()).detach()
-    if snaps.steps[-1] != optimizer_steps(train, config.epochs):
-        snaps.take(model, optimizer_steps(train, config.epochs))
+    total_steps = len(train) * config.epochs
+    if snaps.steps[-1] != total_steps:  # the final parameters always close the path
+        snaps.take(model, total_steps)
     path = torch.stack(snaps.vectors)  # (S, D)
 
     if config.directions == "pca":
@@ -235,7 +236,7 @@ def run(config: LandscapeConfig, recorder: Recorder) -> dict:
     else:
         directions = random_directions(model, generator)
         coords, kept = project(path, final, directions)
-        share = np.array([kept, 0.0])
+        share = None  # random directions explain nothing; `kept` says how much of the path they see
         recorder.info(f"filter-normalised random directions keep {100 * kept:.2f}% of the path's squared "
                       "displacement; the window is at least [-1, 1] (one weight norm) each way")
         labels_xy = ("random direction 1", "random direction 2")
@@ -260,18 +261,14 @@ def run(config: LandscapeConfig, recorder: Recorder) -> dict:
     save_contour(recorder.artifact("contour.png"), xs.numpy(), ys.numpy(), surface, xy, labels_xy)
     image, caption = heatmap_image(xs.numpy(), ys.numpy(), surface, xy, labels_xy)
     recorder.image(image, title="unregularised f_CE over the plane (log colour: dark low, bright high); " + caption)
-    summary = {"directions": config.directions, "explained_variance": share.tolist(), "path_variance_kept": kept,
+    summary = {"directions": config.directions, "explained_variance": None if share is None else share.tolist(),
+               "path_variance_kept": kept,
                "grid": config.grid, "window": spans, "loss_min": float(surface.min()),
                "loss_max": float(surface.max()), "path_start_loss": float(on_plane[0]),
                "path_end_loss": float(on_plane[-1]), "start_loss": float(actual[0]), "final_loss": float(actual[-1]),
                "grid_points_per_s": rate, "snapshots": len(path)}
     recorder.summary(summary)
     return summary
-
-
-def optimizer_steps(train: Batches, epochs: int) -> int:
-    """How many optimizer steps `epochs` passes over `train` take."""
-    return len(train) * epochs
 
 
 def _save_tables(recorder: Recorder, xs, ys, surface, steps, xy, on_plane, actual) -> None:
