@@ -64,7 +64,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--epochs", type=int, default=10, help="nnlab epochs to time (the homework loop runs one)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     init = torch.rand(10, 784) * 0.1
     homework = KMeansNet()
@@ -81,6 +84,7 @@ def main() -> None:
     print(f"{'homework (Dataset+ToTensor+DataLoader)':<34}{slow:>10.2f}{60000 / slow:>12,.0f}")
     print(f"{'nnlab (resident uint8, indexing)':<34}{best:>10.2f}{60000 / best:>12,.0f}")
     print(f"speed-up: {slow / best:.1f}x   nnlab {args.epochs} epochs: {sum(fast):.1f} s   peak RSS {peak_mb:,.0f} MB")
+    print("nnlab seconds per epoch: " + " ".join(f"{s:.2f}" for s in fast))
 
 
 if __name__ == "__main__":
