@@ -22,7 +22,7 @@ from nnlab.core.models.autoencoders import Autoencoder
 from nnlab.errors import NnlabError
 from nnlab.experiments.ae_report import embeddings, show_samples
 from nnlab.experiments.autoencoders import AutoencoderConfig, build_model, config_from_run, load_data
-from nnlab.experiments.kmeans import Clustering, _report as report_table
+from nnlab.experiments.kmeans import Clustering, report_clustering
 from nnlab.runs.recorder import Recorder
 from nnlab.runs.store import ARTIFACTS_DIR, Run, RunStore
 
@@ -119,14 +119,14 @@ def run_cluster(config: ClusterConfig, recorder: Recorder) -> dict:
     recorder.info(f"run {trained.id} ({trained.command} --arch {ae_config.arch}): "
                   f"k-means (k={config.k}) on {len(z):,} training embeddings of {z.shape[1]} dimensions")
     latent = kmeans_scores(z, labels, config.k, len(data.classes), LATENT_INITS, config.seed)
-    report_table(recorder, "latent", latent.clustering, data)
+    report_clustering(recorder, "latent", latent.clustering, data)
     result = {"source_run": trained.id, "latent": _scores_dict(latent)}
     spaces = [(f"latent ({z.shape[1]}-D)", latent)]
     if config.raw:
         recorder.info(f"k-means on the raw pixels ({RAW_INITS} restarts)…")
         pixels = to_float(data.train.images).reshape(len(data.train), -1).cpu().numpy()
         raw = kmeans_scores(pixels, labels, config.k, len(data.classes), RAW_INITS, config.seed)
-        report_table(recorder, "pixels", raw.clustering, data)
+        report_clustering(recorder, "pixels", raw.clustering, data)
         result["pixels"] = _scores_dict(raw)
         spaces.append(("raw pixels (784-D)", raw))
     metrics = ("accuracy, cluster id = label", "accuracy, Hungarian-mapped", "NMI")

@@ -188,7 +188,7 @@ def run(config: KMeansConfig, recorder: Recorder) -> dict:
     torch.save(model.state_dict(), recorder.artifact("model.pt"))
     _save_centers(recorder, centers, "centers.png", "k-means network: centres after training", show=True)
     network = analyse(centers, data)
-    _report(recorder, "network", network, data)
+    report_clustering(recorder, "network", network, data)
 
     result = {"dataset": data.name, "network": network.to_dict(),
               "final_train_loss": history[-1].train["loss"] if history else None,
@@ -198,7 +198,7 @@ def run(config: KMeansConfig, recorder: Recorder) -> dict:
         lloyd_centers = lloyd(start, data, config.seed).to(device)
         _save_centers(recorder, lloyd_centers, "lloyd_centers.png", "Lloyd k-means: centres", show=False)
         reference = analyse(lloyd_centers, data)
-        _report(recorder, "lloyd", reference, data)
+        report_clustering(recorder, "lloyd", reference, data)
         result["lloyd"] = reference.to_dict()
         _compare(recorder, network, reference)
     recorder.summary({f"{name}_{key}": value for name in ("network", "lloyd") if name in result
@@ -217,7 +217,8 @@ def _save_centers(recorder: Recorder, centers: torch.Tensor, name: str, title: s
                        title=f"{title} (row by row: centre 0, 1, 2, …)")
 
 
-def _report(recorder: Recorder, name: str, result: Clustering, data: Dataset) -> None:
+def report_clustering(recorder: Recorder, name: str, result: Clustering, data: Dataset) -> None:
+    """Show and save a clustering: the class-by-centre table (Rich, CSV, PNG) and dead centres."""
     table = result.table
     k = table.shape[1]
     match = hungarian_match(table)
