@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from nnlab.errors import NnlabError
 from nnlab.runs import query, series
 from nnlab.runs.store import Run
-from nnlab.tui.detail import CURVE_BINDINGS, CurveState
+from nnlab.tui.detail import CURVE_BINDINGS, CurveActions, CurveState
 from nnlab.tui.widgets import CurvePlot
 
 SPLITS = ("all", "train", "test")
@@ -39,7 +39,7 @@ def diff_table(runs: list[Run], rows: list[tuple[str, list]]) -> Table:
     return table
 
 
-class CompareScreen(Screen):
+class CompareScreen(CurveActions, Screen):
     """Overlaid curves of the selected runs and their config diff."""
 
     BINDINGS = [
@@ -113,21 +113,6 @@ class CompareScreen(Screen):
         self.query_one("#compare-plot", CurvePlot).show(lines, title=name, xlabel=self.curve.by,
                                                          logy=self.curve.logy)
 
-    def action_metric(self, delta: int) -> None:
-        if self.curve.names:
-            self.curve.index = (self.curve.index + delta) % len(self.curve.names)
-            self.action_tab("curves")
-            self.draw_curves()
-
-    def action_toggle_axis(self) -> None:
-        self.curve.by = "step" if self.curve.by == "epoch" else "epoch"
-        self.action_tab("curves")
-        self.draw_curves()
-
-    def action_toggle_log(self) -> None:
-        self.curve.logy = not self.curve.logy
-        self.action_tab("curves")
-        self.draw_curves()
 
     def action_split(self) -> None:
         self.curve.split = SPLITS[(SPLITS.index(self.curve.split) + 1) % len(SPLITS)]

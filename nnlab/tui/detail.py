@@ -59,7 +59,32 @@ CURVE_BINDINGS = [
 ]
 
 
-class RunScreen(Screen):
+class CurveActions:
+    """The curve keys (metric, epoch/step, log-y) for a screen with `curve`, `action_tab` and `draw_curves`."""
+
+    curve: CurveState
+
+    def action_metric(self, delta: int) -> None:
+        """Show the next (or previous) metric."""
+        if self.curve.names:
+            self.curve.index = (self.curve.index + delta) % len(self.curve.names)
+            self.action_tab("curves")
+            self.draw_curves()
+
+    def action_toggle_axis(self) -> None:
+        """Switch the x axis between epochs and steps."""
+        self.curve.by = "step" if self.curve.by == "epoch" else "epoch"
+        self.action_tab("curves")
+        self.draw_curves()
+
+    def action_toggle_log(self) -> None:
+        """Switch the y axis between linear and log."""
+        self.curve.logy = not self.curve.logy
+        self.action_tab("curves")
+        self.draw_curves()
+
+
+class RunScreen(CurveActions, Screen):
     """Everything about one run."""
 
     BINDINGS = [
@@ -177,21 +202,6 @@ class RunScreen(Screen):
         lines = series.curves(self.rows, name, self.curve.by)
         plot.show(lines, title=name, xlabel=self.curve.by, logy=self.curve.logy)
 
-    def action_metric(self, delta: int) -> None:
-        if self.curve.names:
-            self.curve.index = (self.curve.index + delta) % len(self.curve.names)
-            self.action_tab("curves")
-            self.draw_curves()
-
-    def action_toggle_axis(self) -> None:
-        self.curve.by = "step" if self.curve.by == "epoch" else "epoch"
-        self.action_tab("curves")
-        self.draw_curves()
-
-    def action_toggle_log(self) -> None:
-        self.curve.logy = not self.curve.logy
-        self.action_tab("curves")
-        self.draw_curves()
 
     # ---- images -------------------------------------------------------------------------
 
