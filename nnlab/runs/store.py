@@ -309,11 +309,13 @@ class RunStore:
             return Run.load(candidate)
         paths = self.paths()
         if ref == "latest":
-            if not paths:
-                raise NnlabError(f"no runs under {self.root}; run an experiment first")
-            # ids have one-second resolution: break ties within the newest second by start time
-            newest = [Run.load(p) for p in paths if p.name[:19] == paths[-1].name[:19]]
-            return max(newest, key=lambda run: run.started or 0.0)
+            # the newest readable run; ids have one-second resolution, so ties go by start time
+            for path in reversed(paths):
+                newest = [Run.load(p) for p in paths if p.name[:19] == path.name[:19]]
+                readable = [run for run in newest if run.error is None]
+                if readable:
+                    return max(readable, key=lambda run: run.started or 0.0)
+            raise NnlabError(f"no runs (none readable) under {self.root}; run an experiment first")
         exact = [p for p in paths if p.name == ref]
         matches = exact or [p for p in paths if p.name.startswith(ref) or p.name.endswith(ref)]
         if len(matches) == 1:

@@ -66,6 +66,8 @@ def test_get_by_prefix_suffix_latest_and_errors(tmp_runs):
     second = store.create("ae", {})
     second.finish("completed")
     assert store.get("latest").id == second.id
+    (tmp_runs / "9999-01-01T00-00-00_broken_cccccc").mkdir()  # newest by name, but half-written
+    assert store.get("latest").id == second.id
     assert store.get(first.id[-6:]).id == first.id
     assert store.get(str(first.path)).id == first.id
     with pytest.raises(NnlabError, match="no run matches"):
