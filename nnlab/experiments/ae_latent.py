@@ -19,6 +19,7 @@ from nnlab.core.device import resolve_device, seed_everything
 from nnlab.core.figures import save_images
 from nnlab.core.metrics import contingency, hungarian_accuracy, nmi
 from nnlab.core.models.autoencoders import Autoencoder
+from nnlab.core.checkpoints import load_weights
 from nnlab.errors import NnlabError
 from nnlab.experiments.ae_report import embeddings, show_samples
 from nnlab.experiments.autoencoders import AutoencoderConfig, build_model, config_from_run, load_data
@@ -52,8 +53,7 @@ def load_trained(run: Run, device: torch.device) -> tuple[AutoencoderConfig, Aut
     """The run's config and its trained model, in eval mode on `device`."""
     config = config_from_run(run.command, run.config)
     model = build_model(config)
-    # weights_only: a state dict is plain tensors, and unpickling arbitrary objects is unsafe
-    state = torch.load(run.path / ARTIFACTS_DIR / MODEL_FILE, map_location=device, weights_only=True)
+    state = load_weights(run.path / ARTIFACTS_DIR / MODEL_FILE, f"run {run.id}", map_location=device)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

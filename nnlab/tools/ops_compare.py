@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnlab.core.checkpoints import load_weights
 from nnlab.errors import NnlabError
 from nnlab.tools import ops_reference as ref
 
@@ -36,12 +37,7 @@ class OpRow:
 
 def load_tensor(path: Path, what: str) -> torch.Tensor:
     """``torch.load(path, weights_only=True)`` with one clear NnlabError for every way it can fail."""
-    if not path.is_file():
-        raise NnlabError(f"{what}: no such file {path}")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and "unsupported global" errors all mean "not a tensor file"
-        raise NnlabError(f"{what}: {path} is not a tensor file saved with torch.save") from None
+    obj = load_weights(path, what)
     if not isinstance(obj, torch.Tensor):
         raise NnlabError(f"{what}: {path} holds a {type(obj).__name__}, expected a tensor")
     if not obj.is_floating_point():

@@ -40,3 +40,21 @@ def test_nothing_to_import_is_an_error(tmp_path):
         import_archives(tmp_path, tmp_path / "data", ("mnist",))
     with pytest.raises(NnlabError, match="does not exist"):
         import_archives(tmp_path / "nope", tmp_path / "data", ("mnist",))
+
+
+def test_load_weights_refuses_missing_corrupt_and_foreign_files(tmp_path):
+    import torch
+
+    from nnlab.core.checkpoints import load_weights
+
+    good = tmp_path / "good.pt"
+    torch.save({"w": torch.ones(2)}, good)
+    assert torch.equal(load_weights(good, "model")["w"], torch.ones(2))
+    with pytest.raises(NnlabError, match="no such file"):
+        load_weights(tmp_path / "absent.pt", "model")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(NnlabError, match="corrupt"):
+        load_weights(tmp_path / "junk.pt", "model")
+    torch.save({"f": tmp_path}, tmp_path / "foreign.pt")  # a Path is not allowed under weights_only
+    with pytest.raises(NnlabError, match="corrupt"):
+        load_weights(tmp_path / "foreign.pt", "model")
