@@ -68,7 +68,7 @@ def execute(command: str, config: Any, experiment: Callable[[Any, Any], dict], *
     interrupted), 1 for an unexpected failure (traceback saved in the run, not shown).
     """
     from nnlab.core.device import describe_device, resolve_device
-    from nnlab.runs.recorder import ConsoleRecorder
+    from nnlab.view.console import ConsoleRecorder
     from nnlab.runs.store import RunStore
 
     console = make_console(json_output)

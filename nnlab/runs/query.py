@@ -6,11 +6,8 @@ metric and the same diff. Plain data in, plain data out: no typer, rich or textu
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import socket
-from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
 from nnlab.errors import NnlabError
@@ -52,26 +49,6 @@ def status_note(run: Run) -> str | None:
     return run.info.get("error")
 
 
-def format_started(run: Run) -> str:
-    """Start time as `YYYY-MM-DD HH:MM` (local time), or '' if unknown."""
-    ts = run.started
-    if not isinstance(ts, (int, float)):
-        return ""
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
-
-
-def format_duration(seconds: float | None) -> str:
-    """A short human duration: `42s`, `3m05s`, `1h02m`; '' if unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
 def duration_of(run: Run) -> float | None:
     """Duration in seconds; a stale run has no end, so none is claimed for it."""
     if is_stale(run):
@@ -80,17 +57,6 @@ def duration_of(run: Run) -> float | None:
         return run.duration
     except TypeError:  # a hand-edited run.json with non-numeric times
         return None
-
-
-def format_value(value: Any) -> str:
-    """Numbers to 4 significant digits, everything else as JSON-ish text."""
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
 
 
 # ---- key metric ---------------------------------------------------------------------------
@@ -115,12 +81,6 @@ def key_metric(summary: dict) -> tuple[str, Any] | None:
 
     best = min(numbers, key=lambda k: (rank(k), list(numbers).index(k)))
     return best, numbers[best]
-
-
-def format_key_metric(summary: dict) -> str:
-    """`name value` for the key metric, or ''."""
-    found = key_metric(summary)
-    return f"{found[0]} {format_value(found[1])}" if found else ""
 
 
 # ---- flattening and diff ------------------------------------------------------------------
@@ -285,13 +245,3 @@ def run_record(run: Run, summary: dict | None = None) -> dict[str, Any]:
         "key_metric": found[0] if found else None, "key_value": found[1] if found else None,
         "parent": run.parent, "path": str(run.path), "error": status_note(run),
     }
-
-
-def human_size(n: int) -> str:
-    """Bytes as `812 B`, `14.2 kB`, `3.1 MB`."""
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"

@@ -1,15 +1,14 @@
 """The Recorder: how experiments report params, metrics, artifacts, tables and progress.
 
-Experiments never print. They call a Recorder, which writes to the run (if any) and, in
-its console flavour, draws Rich tables, terminal images and progress. The silent base
-class records the same files and shows nothing: for tests and library use.
+Experiments never print. They call a Recorder, which writes to the run (if any). This
+silent one records the files and shows nothing (tests, library use); its console flavour,
+nnlab.view.console.ConsoleRecorder, also draws Rich tables, terminal images and progress.
 """
 
 from __future__ import annotations
 
 import csv
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -115,8 +114,12 @@ class Recorder:
               highlight: set[tuple[int, int]] | None = None) -> None:
         """A table; `highlight` holds (row, column) cells to emphasise."""
 
-    def image(self, image: np.ndarray, title: str = "") -> None:
-        """A grey (H, W) or colour (H, W, 3) image in [0, 1], drawn in the terminal."""
+    def image(self, image: np.ndarray, title: str = "", path: Path | None = None) -> None:
+        """A grey (H, W) or colour (H, W, 3) image in [0, 1], drawn in the terminal.
+
+        `path` names the PNG artifact it shows (default: the last PNG artifact asked for),
+        for a console that is not a terminal, which prints that pointer instead.
+        """
 
     def plot(self, series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str = "",
              xlabel: str = "", ylabel: str = "", logy: bool = False) -> None:
@@ -131,167 +134,3 @@ class Recorder:
     def live_table(self, title: str, columns: Sequence[str], *, caption: str = "") -> Iterator["LiveTable"]:
         """A table redrawn in place as its rows change (a sweep's results, say)."""
         yield LiveTable()
-
-
-class ConsoleRecorder(Recorder):
-    """Records like Recorder and draws on a Rich console (stderr when stdout carries JSON)."""
-
-    def __init__(self, run: RunWriter | None = None, store: RunStore | None = None, console=None):
-        super().__init__(run, store)
-        from rich.console import Console
-
-        self.console = console or Console(stderr=True)
-
-    @classmethod
-    def _like(cls, other: "Recorder", run: RunWriter | None) -> "Recorder":
-        return cls(run, other.store, getattr(other, "console", None))
-
-    def info(self, message: str) -> None:
-        self.console.print(message, highlight=False)
-
-    def warn(self, message: str) -> None:
-        from rich.panel import Panel
-
-        self.console.print(Panel(message, title="warning", border_style="yellow", expand=False))
-
-    def table(self, title, columns, rows, *, footer=None, caption="", highlight=None) -> None:
-        self.console.print(_rich_table(title, columns, rows, footer=footer, caption=caption, highlight=highlight))
-
-    def image(self, image, title="") -> None:
-        from nnlab.core.terminal import halfblock
-
-        if title:
-            self.console.print(f"[bold]{title}[/]")
-        self.console.print(halfblock(image, max_width=max(20, self.console.width - 2)))
-
-    def plot(self, series, *, title="", xlabel="", ylabel="", logy=False) -> None:
-        from nnlab.core.terminal import line_plot
-
-        width = min(self.console.width, 100)
-        self.console.print(line_plot(series, title=title, xlabel=xlabel, ylabel=ylabel,
-                                     logy=logy, width=width, height=18))
-
-    @contextmanager
-    def progress(self, total: int, description: str) -> Iterator[Progress]:
-        if self.console.is_terminal:
-            handle: Progress = _LiveProgress(self.console, total, description)
-        else:
-            handle = _PlainProgress(self.console, total, description)
-        try:
-            yield handle
-        finally:
-            handle.close()
-
-    @contextmanager
-    def live_table(self, title: str, columns: Sequence[str], *, caption: str = "") -> Iterator[LiveTable]:
-        handle = _ConsoleLiveTable(self.console, title, columns, caption)
-        try:
-            yield handle
-        finally:
-            handle.close()
-
-
-def _rich_table(title, columns, rows, *, footer=None, caption="", highlight=None):
-    from rich.table import Table
-
-    table = Table(title=title, caption=caption or None, show_footer=footer is not None,
-                  title_justify="left", caption_justify="left")
-    for i, col in enumerate(columns):
-        table.add_column(str(col), footer=str(footer[i]) if footer is not None else "",
-                         justify="left" if i == 0 else "right")
-    for r, row in enumerate(rows):
-        cells = []
-        for c, value in enumerate(row):
-            text = _fmt(value)
-            if highlight and (r, c) in highlight:
-                text = f"[bold reverse]{text}[/]"
-            cells.append(text)
-        table.add_row(*cells)
-    return table
-
-
-class _ConsoleLiveTable(LiveTable):
-    """Redrawn in place on a terminal; elsewhere (logs, pipes) printed once, at the end."""
-
-    def __init__(self, console, title: str, columns: Sequence[str], caption: str):
-        self._console = console
-        self._args = (title, columns)
-        self._caption = caption
-        self._rows: Sequence[Sequence[Any]] = []
-        self._highlight: set[tuple[int, int]] | None = None
-        self._live = None
-        if console.is_terminal:
-            from rich.live import Live
-
-            self._live = Live(self._render(), console=console, refresh_per_second=4)
-            self._live.start()
-
-    def _render(self):
-        return _rich_table(*self._args, self._rows, caption=self._caption, highlight=self._highlight)
-
-    def update(self, rows, *, highlight=None) -> None:
-        self._rows, self._highlight = rows, highlight
-        if self._live is not None:
-            self._live.update(self._render())
-
-    def close(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-        elif self._rows:
-            self._console.print(self._render())
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-class _LiveProgress(Progress):
-    def __init__(self, console, total: int, description: str):
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
-                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
-
-        self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-                                 console=console, transient=False)
-        self._task = self._bar.add_task(description, total=total, info="")
-        self._bar.start()
-
-    def advance(self, n: int = 1, info: str = "") -> None:
-        self._bar.update(self._task, advance=n, info=info)
-
-    def close(self) -> None:
-        self._bar.stop()
-
-
-class _PlainProgress(Progress):
-    """Periodic plain lines for logs and pipes, where a live bar would be noise."""
-
-    EVERY_S = 5.0
-
-    def __init__(self, console, total: int, description: str):
-        self._console = console
-        self._total = total
-        self._description = description
-        self._done = 0
-        self._info = ""
-        self._last = time.monotonic()
-        self._closed = False
-
-    def advance(self, n: int = 1, info: str = "") -> None:
-        self._done += n
-        self._info = info or self._info
-        now = time.monotonic()
-        if now - self._last >= self.EVERY_S:
-            self._last = now
-            self._line()
-
-    def _line(self) -> None:
-        self._console.print(f"{self._description} {self._done}/{self._total} {self._info}".rstrip(),
-                            highlight=False, soft_wrap=True)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._line()

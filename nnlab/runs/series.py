@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from nnlab.runs.query import format_value
 from nnlab.runs.store import METRICS_FILE, Run
+
 
 def metric_names(rows: Iterable[dict]) -> list[str]:
     """Metric names in first-seen order, `loss` first and the running `step_loss` last."""
@@ -94,16 +94,3 @@ class MetricsFollower:
             if isinstance(row, dict):
                 rows.append(row)
         return rows
-
-
-def describe_row(row: dict) -> str:
-    """One metric record as a line: `epoch 2 step 1876 test loss 0.05875`."""
-    parts = []
-    if row.get("epoch") is not None:
-        parts.append(f"epoch {row['epoch']}")
-    if row.get("step") is not None:
-        parts.append(f"step {row['step']}")
-    if row.get("split"):
-        parts.append(str(row["split"]))
-    parts.append(f"{row.get('name')} {format_value(row.get('value'))}")
-    return " ".join(parts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -16,6 +15,7 @@ from nnlab.runs import query, series
 from nnlab.runs.store import Run
 from nnlab.tui.detail import CURVE_BINDINGS, CurveActions, CurveState
 from nnlab.tui.widgets import CurvePlot
+from nnlab.view.overview import diff_table
 
 SPLITS = ("all", "train", "test")
 
@@ -26,17 +26,6 @@ def run_label(run: Run, runs: list[Run]) -> str:
     if len({r.command for r in runs}) > 1:
         label = f"{run.command} {label}"
     return label
-
-
-def diff_table(runs: list[Run], rows: list[tuple[str, list]]) -> Table:
-    """Differing keys as a table: one row per key, one column per run."""
-    table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
-    table.add_column("key", style="bold", overflow="fold")
-    for run in runs:
-        table.add_column(run_label(run, runs), overflow="fold")
-    for key, values in rows:
-        table.add_row(key, *(Text("-", style="dim") if v is query.MISSING else query.format_value(v) for v in values))
-    return table
 
 
 class CompareScreen(CurveActions, Screen):
@@ -80,7 +69,7 @@ class CompareScreen(CurveActions, Screen):
         rows: list[tuple[str, list]] = []
         try:
             rows = query.diff_runs(self.runs)
-            diff = diff_table(self.runs, rows) if rows else Text("no differences: same config and summary")
+            diff = diff_table([run_label(r, self.runs) for r in self.runs], rows) if rows else Text("no differences: same config and summary")
         except NnlabError as exc:
             diff = Text(exc.message, style="red")
         self.app.call_from_thread(self._loaded, metrics, rows, diff)

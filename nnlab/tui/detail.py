@@ -18,7 +18,8 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from nnlab.errors import NnlabError
 from nnlab.runs import images, query, series
 from nnlab.runs.store import Run
-from nnlab.tui.widgets import CurvePlot, ImageView, overview, status_text
+from nnlab.tui.widgets import CurvePlot, ImageView
+from nnlab.view.overview import run_overview, run_title
 
 LIVE_POLL_S = 1.0
 MAX_ZOOM = 4
@@ -134,10 +135,7 @@ class RunScreen(CurveActions, Screen):
             self.poller = self.set_interval(LIVE_POLL_S, self.poll)
 
     def _title(self) -> None:
-        run = self.run
-        self.query_one("#run-title", Static).update(Text.assemble(
-            (f"run {run.id}", "bold"), "  ", run.command, "  ", status_text(query.status_of(run)),
-            "  ", query.format_duration(query.duration_of(run))))
+        self.query_one("#run-title", Static).update(run_title(self.run, prefix="run "))
 
     # ---- workers: all file reading happens here, off the UI thread ----------------------
 
@@ -158,7 +156,7 @@ class RunScreen(CurveActions, Screen):
         if not self.loaded:  # keep the user's epoch/step choice on a reload
             self.curve.choose_axis(self.rows)
         self.loaded = True
-        self.query_one("#overview-body", Static).update(overview(self.run, summary, artifacts, rows))
+        self.query_one("#overview-body", Static).update(run_overview(self.run, summary, artifacts, rows))
         self.draw_curves()
         self.show_image()
 

@@ -23,7 +23,8 @@ from textual.strip import Strip
 
 from nnlab.runs import query
 from nnlab.runs.store import Run
-from nnlab.tui.widgets import STATUS_STYLE
+from nnlab.view import format as fmt
+from nnlab.view.overview import STATUS_STYLE
 
 
 @dataclass(frozen=True)
@@ -192,9 +193,9 @@ class RunsTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _row_cells(self, run: Run, depth: int) -> list[Cell]:
-        started = query.format_started(run)
+        started = fmt.format_started(run)
         status = query.status_of(run)
-        metric = (run.error, "red") if run.error else (query.format_key_metric(self.summaries.get(run.id) or {}), "")
+        metric = (run.error, "red") if run.error else (fmt.format_key_metric(self.summaries.get(run.id) or {}), "")
         # an unreadable run has no command but its folder name: <time>_<command>_<token>
         parts = run.id.split("_")
         command = run.command if not run.error else (parts[1] if len(parts) == 3 else "?")
@@ -204,7 +205,7 @@ class RunsTable(ScrollView, can_focus=True):
             (command, ""),
             (status, STATUS_STYLE.get(status, "")),
             (started[5:] if started else "", ""),  # month-day hour:minute: the year only costs width
-            (query.format_duration(query.duration_of(run)), ""),
+            (fmt.format_duration(query.duration_of(run)), ""),
             metric,
         ]
 

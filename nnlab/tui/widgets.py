@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,9 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from nnlab.core.terminal import SERIES_COLORS, halfblock, line_plot
-from nnlab.runs import query
-from nnlab.runs.store import Run
+from nnlab.view.terminal import SERIES_COLORS, halfblock, line_plot
 
 Series = dict[str, tuple[Sequence[float], Sequence[float]]]
 
@@ -93,61 +90,6 @@ class ImageView(Static):
     def show(self, image, max_width: int) -> None:
         """Draw `image` ((H, W[, 3]) in [0, 1]) at most `max_width` cells wide (the box scrolls)."""
         self.update(halfblock(image, max_width=max(1, max_width)))
-
-
-# ---- overview of one run ------------------------------------------------------------------
-
-def kv_table(title: str, items: list[tuple[str, object]]) -> Table:
-    """A two-column key/value table with a bold title."""
-    table = Table(title=title, title_justify="left", title_style="bold", box=None, show_header=False,
-                  pad_edge=False, expand=False)
-    table.add_column("key", style="bold", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    for key, value in items:
-        table.add_row(key, query.format_value(value))
-    return table
-
-
-STATUS_STYLE = {"completed": "green", "running": "cyan", "failed": "red", "interrupted": "yellow",
-                "stale": "magenta", "unreadable": "bold red"}
-
-
-def status_text(status: str) -> Text:
-    """The status word in its colour."""
-    return Text(status, style=STATUS_STYLE.get(status, ""))
-
-
-def overview(run: Run, summary: dict, artifacts: list, rows: list[dict] | None) -> RenderableType:
-    """Facts, config, summary, last metric values and artifacts of a run, as Rich renderables."""
-    parts: list[RenderableType] = []
-    note = query.status_note(run)
-    if note:
-        parts.append(Text(note, style="yellow"))
-    parts.append(Text(str(run.path), style="dim"))
-    if run.error:
-        files = sorted(p.name for p in run.path.iterdir()) if run.path.is_dir() else []
-        parts.append(Text(f"files: {', '.join(files) or 'none'}"))
-        return Group(*parts)
-    facts = [("started", query.format_started(run)), ("duration", query.format_duration(query.duration_of(run))),
-             ("parent", run.parent or ""), ("seed", run.info.get("seed")), ("device", run.info.get("device")),
-             ("dataset", run.info.get("dataset")), ("host", run.info.get("host"))]
-    parts.append(kv_table("run", [(k, v) for k, v in facts if v not in (None, "")]))
-    parts.append(Text(""))
-    parts.append(kv_table("config", list(query.flatten(run.config).items())))
-    if summary:
-        parts.append(Text(""))
-        parts.append(kv_table("summary", list(query.flatten(summary).items())))
-    if rows:
-        last: dict[str, object] = {}
-        for row in rows:
-            last[f"{row.get('split') or ''} {row.get('name')}".strip()] = row.get("value")
-        parts.append(Text(""))
-        parts.append(kv_table(f"last metric values ({len(rows)} records)", list(last.items())))
-    if artifacts:
-        parts.append(Text(""))
-        parts.append(kv_table("artifacts", [(str(p.relative_to(run.path / "artifacts")), query.human_size(p.stat().st_size))
-                                            for p in artifacts if p.exists()]))
-    return Group(*parts)
 
 
 # ---- help ---------------------------------------------------------------------------------

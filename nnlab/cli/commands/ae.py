@@ -37,7 +37,7 @@ def train(command: str, config_type: Any, summary: bool, runs_dir: Path | None, 
 
     config = build(config_type, **values)
     if summary:
-        from nnlab.runs.recorder import ConsoleRecorder
+        from nnlab.view.console import ConsoleRecorder
 
         with user_errors():
             if json_output:

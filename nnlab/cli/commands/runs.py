@@ -34,10 +34,6 @@ def _get(store, refs: list[str]):
         return [store.get(ref) for ref in refs]
 
 
-_STATUS_STYLE = {"completed": "green", "running": "cyan", "failed": "red", "interrupted": "yellow",
-                 "stale": "magenta", "unreadable": "red"}
-
-
 # ---- list ---------------------------------------------------------------------------------
 
 @runs_app.command("list")
@@ -52,6 +48,8 @@ def list_runs(
 ) -> None:
     """Runs, newest first, children indented under their parent: id, command, status, start, duration, key metric."""
     from nnlab.runs import query
+    from nnlab.view import format as fmt
+    from nnlab.view.overview import STATUS_STYLE
 
     valid = ("running", "completed", "failed", "interrupted", "stale", "unreadable")
     if status and status not in valid:
@@ -89,12 +87,12 @@ def list_runs(
     rows = []
     for shown_id, (rec, depth) in zip(ids, records):
         # value first: if the column must be cut, the number survives
-        metric = f"{query.format_value(rec['key_value'])} {rec['key_metric']}" if rec["key_metric"] else ""
+        metric = f"{fmt.format_value(rec['key_value'])} {fmt.plain(rec['key_metric'])}" if rec["key_metric"] else ""
         if rec["status"] == "unreadable":
             metric = rec["error"] or ""
         rows.append({"id": shown_id, "command": rec["command"], "status": rec["status"],
-                     "started": query.format_started(by_id[rec["id"]]),
-                     "time": query.format_duration(rec["duration_s"]), "key metric": metric})
+                     "started": fmt.format_started(by_id[rec["id"]]),
+                     "time": fmt.format_duration(rec["duration_s"]), "key metric": metric})
     widths = {name: max(len(name), *(len(row[name]) for row in rows))
               for name in ("id", "command", "status", "started", "time")}
     if console.width < sum(widths.values()) + len(widths) + 24:
@@ -109,7 +107,7 @@ def list_runs(
                 cell = text if len(text) <= w else text[:w - 1] + "…"
             else:
                 cell = set_cell_size(text, w)
-            out.append(cell, style=_STATUS_STYLE.get(text, "") if name == "status" else "")
+            out.append(cell, style=STATUS_STYLE.get(text, "") if name == "status" else "")
             if name != "key metric":
                 out.append(" ")
         out.append("\n")
@@ -152,47 +150,15 @@ def show(
                     "last_metrics": last, "metric_records": len(rows),
                     "artifacts": [str(p.relative_to(run.path)) for p in artifacts]})
         return
-    from rich.table import Table
+    from nnlab.view.overview import run_overview, run_title
 
     console = make_console()
-    status = query.status_of(run)
-    style = _STATUS_STYLE.get(status, "")
-    console.print(f"[bold]{run.id}[/]  {run.command}  [{style}]{status}[/]" if style else f"[bold]{run.id}[/]  {status}")
-    note = query.status_note(run)
-    if note:
-        console.print(f"[{style or 'yellow'}]{note}[/]", soft_wrap=True)
-    console.print(f"[dim]{run.path}[/]")
+    console.print(run_title(run))
+    console.print(run_overview(run, summary, artifacts, rows))
     if run.error:
-        files = sorted(p.name for p in run.path.iterdir()) if run.path.is_dir() else []
-        console.print(f"files: {', '.join(files) or 'none'}")
         return
-    facts = [("started", query.format_started(run)), ("duration", query.format_duration(query.duration_of(run))),
-             ("parent", run.parent or ""), ("seed", run.info.get("seed")), ("device", run.info.get("device")),
-             ("host", run.info.get("host")), ("git", (run.info.get("git") or "")[:12]),
-             ("versions", " ".join(f"{k} {v}" for k, v in (run.info.get("versions") or {}).items()))]
-    console.print(_kv_table("run", [(k, v) for k, v in facts if v not in (None, "")]))
-    console.print(_kv_table("config", list(query.flatten(run.config).items())))
-    if summary:
-        console.print(_kv_table("summary", list(query.flatten(summary).items())))
-    if rows:
-        table = Table(title="metrics (last value)", title_justify="left", box=None, header_style="bold")
-        for col in ("split", "name", "records", "last", "epoch", "step"):
-            table.add_column(col, justify="left" if col in ("split", "name") else "right")
-        for (split, name), group in _group(rows).items():
-            tail = group[-1]
-            table.add_row(split, name, str(len(group)), query.format_value(tail.get("value")),
-                          str(tail.get("epoch") if tail.get("epoch") is not None else ""),
-                          str(tail.get("step") if tail.get("step") is not None else ""))
-        console.print(table)
-    if artifacts:
-        table = Table(title="artifacts", title_justify="left", box=None, header_style="bold")
-        table.add_column("file")
-        table.add_column("size", justify="right")
-        for path in artifacts:
-            table.add_row(str(path.relative_to(run.path / "artifacts")), query.human_size(path.stat().st_size))
-        console.print(table)
     if images:
-        from nnlab.core.terminal import halfblock
+        from nnlab.view.terminal import halfblock
 
         for path in image_files.image_artifacts(run):
             console.print(f"[bold]{path.name}[/]")
@@ -200,26 +166,6 @@ def show(
                 console.print(halfblock(image_files.read_image(path), max_width=max(20, console.width - 2)))
             except Exception as exc:  # one bad PNG must not hide the others
                 console.print(f"[red]{exc}[/]")
-
-
-def _kv_table(title: str, items: list[tuple[str, object]]):
-    from rich.table import Table
-
-    from nnlab.runs.query import format_value
-
-    table = Table(title=title, title_justify="left", box=None, show_header=False, pad_edge=False)
-    table.add_column("key", style="bold")
-    table.add_column("value", overflow="fold")
-    for key, value in items:
-        table.add_row(key, format_value(value))
-    return table
-
-
-def _group(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row.get("split") or "", str(row.get("name"))), []).append(row)
-    return groups
 
 
 # ---- diff ---------------------------------------------------------------------------------
@@ -243,19 +189,13 @@ def diff(
         print_json({"runs": [r.id for r in runs],
                     "differences": {key: [None if v is query.MISSING else v for v in values] for key, values in rows}})
         return
-    from rich.table import Table
+    from nnlab.view.overview import diff_table
 
     console = make_console()
     if not rows:
         console.print("no differences")
         return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("key", style="bold", overflow="fold")
-    for run in runs:
-        table.add_column(run.id[-6:] if len(runs) > 2 else run.id, overflow="fold")
-    for key, values in rows:
-        table.add_row(key, *("[dim]-[/]" if v is query.MISSING else query.format_value(v) for v in values))
-    console.print(table)
+    console.print(diff_table([run.id[-6:] if len(runs) > 2 else run.id for run in runs], rows))
 
 
 # ---- export -------------------------------------------------------------------------------
@@ -349,6 +289,7 @@ def tail(
     """Print a run's latest metric values and follow new ones until the run ends (Ctrl-C stops)."""
     from nnlab.runs import query, series
     from nnlab.runs.store import Run
+    from nnlab.view.format import describe_row
 
     (run,) = _get(_store(runs_dir), [run_ref])
     if run.error:
@@ -357,12 +298,12 @@ def tail(
     follower = series.MetricsFollower.for_run(run)
     first = follower.poll()
     for row in first[-lines:] if lines else []:
-        console.print(series.describe_row(row), highlight=False)
+        console.print(describe_row(row), highlight=False, markup=False)
     try:
         while follow and query.status_of(run) == "running":
             time.sleep(interval)
             for row in follower.poll():
-                console.print(series.describe_row(row), highlight=False)
+                console.print(describe_row(row), highlight=False, markup=False)
             fresh = Run.load(run.path)
             if not fresh.error:
                 run = fresh
@@ -370,7 +311,7 @@ def tail(
                 fail(f"run {run.id} was deleted while followed", 1)
             # else: unreadable for a moment (being rewritten); keep the last good view
         for row in follower.poll():  # whatever was written just before the end
-            console.print(series.describe_row(row), highlight=False)
+            console.print(describe_row(row), highlight=False, markup=False)
     except KeyboardInterrupt:
         console.print("[dim]stopped following[/]")
         raise typer.Exit(130) from None
