@@ -123,14 +123,19 @@ class RunsTable(ScrollView, can_focus=True):
         self.rebuild()
 
     def update_runs(self, changed: list[Run], removed: list[str]) -> None:
-        """Apply a poll's result: changed rows are redrawn in place; new or removed runs rebuild."""
+        """Apply a poll's result: changed rows are redrawn in place; new or removed runs rebuild.
+
+        So does a changed run that now passes the filter or no longer does: a run first seen
+        half-written (no run.json yet, so no command) must appear once its run.json is there.
+        """
         new = [run for run in changed if run.id not in self.runs]
         for run in changed:
             self.runs[run.id] = run
         for run_id in removed:
             self.runs.pop(run_id, None)
             self.selected.discard(run_id)
-        if new or removed:
+        pred = query.parse_filter(self.filter_text)
+        if new or removed or any(pred(run) != (run.id in self._index) for run in changed):
             self.rebuild()
             return
         for run in changed:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import io
-
 import pytest
-from rich.console import Console
+from pilot import SIZE, filter_to, rendered, sync, table, until
 from runfactory import make_corrupt, make_run
 from textual.widgets import Input, Static
 from typer.testing import CliRunner
@@ -16,48 +12,7 @@ from nnlab.cli.app import app as cli_app
 from nnlab.tui.app import make_app
 from nnlab.tui.compare import CompareScreen
 from nnlab.tui.detail import RunScreen
-from nnlab.tui.runs_table import RunsTable
 from nnlab.tui.widgets import CurvePlot, HelpScreen, ImageView
-
-SIZE = (80, 24)
-
-
-def sync(test):
-    """Run an async pilot test in its own event loop (no pytest async plugin needed)."""
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-    return wrapper
-
-
-async def until(pilot, condition, timeout: float = 5.0) -> None:
-    """Let the app run until `condition()` holds (workers finish in threads)."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("timed out waiting for the app")
-
-
-async def filter_to(pilot, app, text: str) -> None:
-    """Open the filter box, put `text` in it and submit (typing is tested once, elsewhere)."""
-    await pilot.press("slash")
-    app.screen.query_one(Input).value = text
-    await pilot.press("enter")
-
-
-def table(app) -> RunsTable:
-    return app.screen.query_one(RunsTable)
-
-
-def rendered(widget) -> str:
-    """The plain text of what a Static was last given to show."""
-    content = widget.content
-    if hasattr(content, "plain"):
-        return content.plain
-    console = Console(width=widget.size.width or 80, file=io.StringIO(), record=True)
-    console.print(content)
-    return console.export_text()
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""Helpers for driving the browser through Textual's pilot in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+
+from rich.console import Console
+from textual.widgets import Input
+
+from nnlab.tui.runs_table import RunsTable
+
+SIZE = (80, 24)
+
+
+def sync(test):
+    """Run an async pilot test in its own event loop (no pytest async plugin needed)."""
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+    return wrapper
+
+
+async def until(pilot, condition, timeout: float = 5.0) -> None:
+    """Let the app run until `condition()` holds (workers finish in threads)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out waiting for the app")
+
+
+async def filter_to(pilot, app, text: str) -> None:
+    """Open the filter box, put `text` in it and submit (typing is tested once, elsewhere)."""
+    await pilot.press("slash")
+    app.screen.query_one(Input).value = text
+    await pilot.press("enter")
+
+
+def table(app) -> RunsTable:
+    return app.screen.query_one(RunsTable)
+
+
+def rendered(widget) -> str:
+    """The plain text of what a Static was last given to show."""
+    content = widget.content
+    if hasattr(content, "plain"):
+        return content.plain
+    console = Console(width=widget.size.width or 80, file=io.StringIO(), record=True)
+    console.print(content)
+    return console.export_text()
