@@ -45,7 +45,11 @@ def _torch_cost(cost: str, activation: str, z, a, y):
         return -torch.log_softmax(z, dim=0)[int(torch.argmax(y))]
     if activation == "sigmoid":
         return -(y * F.logsigmoid(z) + (1 - y) * F.logsigmoid(-z)).sum()
-    return -(y * torch.log(a) + (1 - y) * torch.log1p(-a)).sum()
+    # softmax: ln(1 - a_j) = logsumexp of the other z_k - logsumexp(z), as the hand pass takes it
+    n = len(z)
+    others = z.expand(n, n).masked_fill(torch.eye(n, dtype=torch.bool), float("-inf"))
+    log_1ma = torch.logsumexp(others, dim=1) - torch.logsumexp(z, dim=0)
+    return -(y * torch.log_softmax(z, dim=0) + (1 - y) * log_1ma).sum()
 
 
 def autograd_trace(net: Network) -> dict:

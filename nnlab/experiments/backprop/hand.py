@@ -90,9 +90,11 @@ def derivative(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.ones_like(z)
 
 
-def softmax_jacobian(a: np.ndarray) -> np.ndarray:
-    """J_jk = ∂a_j/∂z_k = a_j (1[j=k] - a_k)."""
-    return np.diag(a) - np.outer(a, a)
+def softmax_log_complement(z: np.ndarray) -> np.ndarray:
+    """ln(1 - a_j) for a = softmax(z), as logsumexp of the other z_k minus logsumexp(z):
+    1 - a_j computed as a difference would lose every digit when a_j is within 1e-16 of 1."""
+    others = np.where(np.eye(len(z), dtype=bool), -np.inf, z[None, :])  # row j: z without z_j
+    return logsumexp(others, axis=1) - logsumexp(z)
 
 
 # ---- cost -------------------------------------------------------------------------------
@@ -105,22 +107,29 @@ def cost_value(cost: str, activation: str, z: np.ndarray, a: np.ndarray, y: np.n
         log_a = z - logsumexp(z)
         if cost == "log-likelihood":
             return float(-log_a[int(np.argmax(y))])
-        with np.errstate(divide="ignore"):  # a saturated output gives -inf, refused by the caller
-            log_1ma = np.log1p(-a)
+        log_1ma = softmax_log_complement(z)
     else:  # sigmoid: ln σ(z) and ln(1 - σ(z)) = ln σ(-z)
         log_a, log_1ma = log_expit(z), log_expit(-z)
     return float(-np.sum(y * log_a + (1.0 - y) * log_1ma))
 
 
 def cost_gradient(cost: str, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """∇_a C, for the equations that need it."""
+    """∇_a C for an element-wise output layer (quadratic or cross-entropy)."""
     if cost == "quadratic":
         return a - y
-    if cost == "cross-entropy":
-        return (a - y) / (a * (1.0 - a))
-    onehot = np.zeros_like(a)
-    onehot[int(np.argmax(y))] = 1.0
-    return -onehot / a  # log-likelihood
+    return (a - y) / (a * (1.0 - a))  # cross-entropy
+
+
+def _softmax_error(cost: str, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """δ^L = J^T ∇_a C = a ⊙ g - a (a · g) with g = ∇_a C (J is symmetric)."""
+    if cost == "quadratic":
+        a_g = a * (a - y)
+        return a_g - a * a_g.sum()
+    # cross-entropy: a_j g_j = h_j = (a_j - y_j)/(1 - a_j), so δ_k = (a_k - y_k) - a_k Σ_{j≠k} h_j;
+    # forming h_k(1 - a_k) as a difference would lose every digit when a_k is within 1e-16 of 1
+    h = (a - y) / np.exp(softmax_log_complement(z))
+    others = np.where(np.eye(len(z), dtype=bool), 0.0, h[None, :]).sum(axis=1)  # row k: Σ_{j≠k} h_j
+    return (a - y) - a * others
 
 
 def output_error(cost: str, activation: str, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, str]:
@@ -131,8 +140,7 @@ def output_error(cost: str, activation: str, z: np.ndarray, a: np.ndarray, y: np
         return a - y, ("δ^L = a^L - y  (BP1 with cross-entropy: ∇_a C = (a - y)/(a(1 - a)) "
                        "cancels σ'(z) = a(1 - a))")
     if activation == "softmax":
-        jac = softmax_jacobian(a)
-        return jac.T @ cost_gradient(cost, a, y), ("δ^L = J^T ∇_a C, J_jk = a_j(1[j=k] - a_k)  "
+        return _softmax_error(cost, z, a, y), ("δ^L = J^T ∇_a C, J_jk = a_j(1[j=k] - a_k)  "
                                                    f"(BP1 for softmax, {cost} cost)")
     grad = cost_gradient(cost, a, y)
     d = derivative(activation, z, a)
@@ -153,6 +161,11 @@ def hidden_error(activation: str, l: int, d: np.ndarray, w_next: np.ndarray, del
 
 def backprop(net: Network) -> Trace:
     """Forward, cost, backward (BP1-BP4) and one gradient step, every number kept."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked: see _finite
+        return _backprop(net)
+
+
+def _backprop(net: Network) -> Trace:
     zs, activations = [], [net.input]
     for i, layer in enumerate(net.layers):
         z = layer.weights @ activations[-1] + layer.biases  # (n_out, n_in) @ (n_in,) -> (n_out,)
