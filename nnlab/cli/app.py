@@ -1,7 +1,9 @@
 """The Typer application: a root callback with --version, and every command module joined in.
 
-Command modules live in nnlab.cli.commands; each exposes `register(app)`. They import
-torch only inside their functions, so `nnlab --help` and completion stay instant.
+Experiments come from the registry (nnlab.experiments.REGISTRY), their commands generated
+from their configs by nnlab.cli.generate; other commands (runs, data, browse, tools) live in
+nnlab.cli.commands, each exposing `register(app)`. Nothing imports torch until a command
+runs, so `nnlab --help` and completion stay instant.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ def root(
 
 def _register_commands() -> None:
     from nnlab.cli import commands
+    from nnlab.cli.generate import register_experiments
 
+    register_experiments(app)
     for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"{commands.__name__}.{module.name}").register(app)
 

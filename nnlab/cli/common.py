@@ -60,15 +60,74 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def console_recorder(writer: Any, store: Any, console: Console, images: str = "auto") -> Any:
+    """The recorder a command's run reports through, drawing on `console`."""
+    from nnlab.view.console import ConsoleRecorder
+
+    return ConsoleRecorder(writer, store, console, images)
+
+
+def _finish(writer: Any, console: Console, body: Callable[[], dict]) -> dict:
+    """Run `body` inside the run and turn its ending into a message and an exit code.
+
+    Exit codes: 2 for a problem the user can fix, 130 for Ctrl-C and 143 for SIGTERM (the
+    run is kept, marked interrupted), 1 for an unexpected failure (traceback saved in the run).
+    """
+    try:
+        with writer:
+            result = body()
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (nnlab.cli.signals.Terminated)
+        console.print(f"[yellow]interrupted:[/] run kept at {writer.path} (status interrupted, metrics so far saved)")
+        raise typer.Exit(getattr(exc, "exit_code", EXIT_INTERRUPTED)) from None
+    except NnlabError as exc:
+        fail(f"{exc.message} (run {writer.id} marked failed)", exc.exit_code)
+    except Exception as exc:  # a bug: keep the traceback for the report, show one line
+        (writer.path / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        fail(f"internal error {type(exc).__name__}: {exc}; traceback saved in {writer.path / 'error.log'}",
+             EXIT_FAILED)
+    console.print(f"[green]run saved:[/] {writer.path}")
+    return result
+
+
+def run_experiment(entry: Any, config: Any, *, runs_dir: Path | None, json_output: bool) -> dict:
+    """Run a registered experiment as the command line asked: preflight, the run, its ending.
+
+    Preflight (device, data, inputs) runs before the run directory exists, so a usage error or
+    missing data is exit 2 with no run left behind. An action flag (e.g. --summary) runs the
+    run module's function of that name instead, with no run recorded.
+    """
+    from nnlab import experiments
+    from nnlab.experiments.base import action_requested
+    from nnlab.runs.store import RunStore
+
+    console = make_console(json_output)
+    images = getattr(config, "images", "auto")
+    action = action_requested(config)
+    if action:
+        with user_errors():
+            result = getattr(entry.run_module(), action)(config, console_recorder(None, None, console, images))
+        if json_output:
+            print_json(result)
+        return result
+    store = RunStore(runs_dir)
+    with user_errors():
+        started = experiments.begin(entry.name, config, store)
+    recorder = console_recorder(started.writer, store, console, images)
+    result = _finish(started.writer, console, lambda: started.run(recorder))
+    if json_output:
+        print_json({"run_id": started.writer.id, "run_dir": str(started.writer.path), **result})
+    verdict = getattr(entry.run_module(), "verdict", None)
+    problem = verdict(result) if verdict else None
+    if problem:
+        fail(problem, EXIT_FAILED)
+    return result
+
+
 def execute(command: str, config: Any, experiment: Callable[[Any, Any], dict], *,
             runs_dir: Path | None, json_output: bool) -> dict:
-    """Run `experiment(config, recorder)` as a recorded run and handle its ending.
-
-    Exit codes: 2 for a problem the user can fix, 130 for Ctrl-C (the run is kept, marked
-    interrupted), 1 for an unexpected failure (traceback saved in the run, not shown).
-    """
+    """Run `experiment(config, recorder)` as a recorded run: for commands not yet generated
+    from the registry (their families are being converted; see docs/architecture.md)."""
     from nnlab.core.device import describe_device, resolve_device
-    from nnlab.view.console import ConsoleRecorder
     from nnlab.runs.store import RunStore
 
     console = make_console(json_output)
@@ -77,20 +136,8 @@ def execute(command: str, config: Any, experiment: Callable[[Any, Any], dict], *
         device = describe_device(resolve_device(config_values["device"])) if "device" in config_values else None
         store = RunStore(runs_dir)
         writer = store.create(command, config_values, seed=config_values.get("seed"), device=device)
-    recorder = ConsoleRecorder(writer, store, console)
-    try:
-        with writer:
-            result = experiment(config, recorder)
-    except KeyboardInterrupt:
-        console.print(f"[yellow]interrupted:[/] run kept at {writer.path} (status interrupted, metrics so far saved)")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except NnlabError as exc:
-        fail(f"{exc.message} (run {writer.id} marked failed)", exc.exit_code)
-    except Exception as exc:  # a bug: keep the traceback for the report, show one line
-        (writer.path / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
-        fail(f"internal error {type(exc).__name__}: {exc}; traceback saved in {writer.path / 'error.log'}",
-             EXIT_FAILED)
-    console.print(f"[green]run saved:[/] {writer.path}")
+    recorder = console_recorder(writer, store, console)
+    result = _finish(writer, console, lambda: experiment(config, recorder))
     if json_output:
         print_json({"run_id": writer.id, "run_dir": str(writer.path), **result})
     return result

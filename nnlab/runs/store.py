@@ -1,25 +1,27 @@
-"""RunStore: one directory per run, plain files, safe against crashes and Ctrl-C.
+"""RunStore: one directory per run, plain files, safe against crashes, Ctrl-C and full disks.
 
-Layout of a run directory (see DESIGN.md)::
+Layout of a run directory::
 
     run.json        command, argv, config, seed, status, start/end, versions, device, host, git
     metrics.jsonl   one JSON object per line: step, epoch, split, name, value, time
     summary.json    final metrics
+    console.log     what the run printed, plain text, appended live (size-capped)
     artifacts/      figures, tables, state dicts
 
 JSON files are written atomically (temp file + rename); metrics are append-only, and a
-reader ignores a last line cut short by a crash.
+reader ignores a last line cut short by a crash. Readers treat every file as hostile (see
+nnlab.runs.files). Nothing here deletes or writes outside the runs root.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
+import re
 import secrets
 import shutil
 import socket
-import subprocess
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,14 +29,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from nnlab import __version__
-from nnlab.errors import NnlabError
+from nnlab.errors import EXIT_FAILED, NnlabError
+from nnlab.runs.files import (RUN_JSON_CAP, ConsoleLog, Unreadable, atomic_write_json, read_json_object,
+                              read_metrics_file, walk_files, write_error)
+from nnlab.runs.provenance import git_info, versions
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
+CONSOLE_FILE = "console.log"
 ARTIFACTS_DIR = "artifacts"
 STATUSES = ("running", "completed", "failed", "interrupted")
+# <start time>_<command>_<6 hex digits>, as RunStore.create names a run folder
+RUN_ID = re.compile(r"\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d_.+_[0-9a-f]{6}")
+HOST = socket.gethostname()
 
 
 def default_runs_dir(runs_dir: str | Path | None = None) -> Path:
@@ -42,63 +50,6 @@ def default_runs_dir(runs_dir: str | Path | None = None) -> Path:
     if runs_dir:
         return Path(runs_dir).expanduser()
     return Path(os.environ.get("NNLAB_RUNS") or "runs")
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    """Write `obj` as JSON so that readers see the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=2, default=_json_default)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _json_default(obj: Any) -> Any:
-    # numpy scalars and arrays, Paths and tensors reach us from experiments
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def read_metrics_file(path: Path) -> list[dict]:
-    """Read metrics.jsonl, skipping a final line cut short by a crash."""
-    if not path.exists():
-        return []
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
-                break  # a write interrupted mid-line: everything before it is intact
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return rows
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=2,
-            cwd=Path(__file__).resolve().parent,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the libraries a result depends on."""
-    found = {"python": platform.python_version(), "nnlab": __version__}
-    for name in ("torch", "torchvision", "numpy"):
-        module = sys.modules.get(name)
-        if module is not None:
-            found[name] = getattr(module, "__version__", "?")
-    return found
 
 
 # Fields readers rely on, with the types they must have when present: a hand-edited or
@@ -112,7 +63,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
 def _check_fields(info: dict) -> None:
     for name, types in _FIELD_TYPES.items():
         if name in info and not isinstance(info[name], types):
-            raise ValueError(f"field '{name}' is a {type(info[name]).__name__}")
+            raise Unreadable(f"field '{name}' is a {type(info[name]).__name__}")
 
 
 @dataclass
@@ -129,17 +80,15 @@ class Run:
     @classmethod
     def load(cls, path: Path) -> "Run":
         """Read the run at `path`; never raises for a broken run, sets `error` instead."""
-        run_file = path / RUN_FILE
         try:
-            with open(run_file, encoding="utf-8") as fh:
-                info = json.load(fh)
-            if not isinstance(info, dict):
-                raise ValueError("run.json does not hold an object")
+            info = read_json_object(path / RUN_FILE, RUN_JSON_CAP)
             _check_fields(info)
         except FileNotFoundError:
             return cls(path, {}, "run.json is missing (half-written run?)")
-        except (OSError, ValueError) as exc:
+        except Unreadable as exc:
             return cls(path, {}, f"run.json is unreadable: {exc}")
+        except OSError as exc:
+            return cls(path, {}, f"run.json is unreadable: {exc.strerror or exc}")
         return cls(path, info, None)
 
     @property
@@ -175,35 +124,60 @@ class Run:
         end = self.info.get("end_time") or (time.time() if self.status == "running" else None)
         return None if end is None else end - start
 
+    def process_state(self) -> str:
+        """For a run marked running: `alive` (its process runs on this host), `gone` (it
+        crashed or was killed) or `unknown` (another host's run, e.g. rsynced); else `ended`."""
+        if self.error or self.info.get("status") != "running":
+            return "ended"
+        pid, host = self.info.get("pid"), self.info.get("host")
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or host != HOST:
+            return "unknown"
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return "gone"
+        except (PermissionError, OSError):
+            return "alive"  # it exists, as another user's process
+        return "alive"
+
     def metrics(self) -> list[dict]:
-        """All metric records, in the order they were written."""
+        """All metric records, in the order they were written (up to the metrics cap)."""
         return read_metrics_file(self.path / METRICS_FILE)
 
     def summary(self) -> dict:
-        """The final metrics, or {} when the run has none (yet)."""
+        """The final metrics, or {} when the run has none (yet) or they are unreadable."""
         try:
-            with open(self.path / SUMMARY_FILE, encoding="utf-8") as fh:
-                data = json.load(fh)
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
+            return read_json_object(self.path / SUMMARY_FILE, RUN_JSON_CAP)
+        except (OSError, Unreadable):
             return {}
 
+    def artifact(self, name: str) -> Path | None:
+        """The path of this run's artifact `name`, or None when the run has no such file."""
+        path = self.path / ARTIFACTS_DIR / name
+        return path if ".." not in Path(name).parts and path.is_file() else None
+
     def artifacts(self) -> list[Path]:
-        """Files under artifacts/, sorted by name."""
-        folder = self.path / ARTIFACTS_DIR
-        return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        """Regular files under artifacts/, sorted (symlinks not followed, count capped)."""
+        return walk_files(self.path / ARTIFACTS_DIR)
 
 
 class RunWriter:
-    """Writes one run. Use as a context manager: it marks the run completed, failed or interrupted."""
+    """Writes one run. Use as a context manager: it marks the run completed, failed or interrupted.
+
+    Every failed write (disk full, read-only folder, I/O error) raises NnlabError naming the file.
+    """
 
     def __init__(self, path: Path, info: dict):
         self.path = path
         self.info = info
-        self._metrics = open(path / METRICS_FILE, "a", encoding="utf-8")
         self._summary: dict = {}
         self._t0 = time.time()
+        self._log: ConsoleLog | None = None
         atomic_write_json(path / RUN_FILE, info)
+        try:
+            self._metrics = open(path / METRICS_FILE, "a", encoding="utf-8")
+        except OSError as exc:
+            raise write_error(path / METRICS_FILE, exc) from None
 
     @property
     def id(self) -> str:
@@ -214,8 +188,11 @@ class RunWriter:
         """Append one metric record; it is on disk when this returns."""
         row = {"step": step, "epoch": epoch, "split": split, "name": name,
                "value": float(value), "time": round(time.time() - self._t0, 4)}
-        self._metrics.write(json.dumps(row) + "\n")
-        self._metrics.flush()
+        try:
+            self._metrics.write(json.dumps(row) + "\n")
+            self._metrics.flush()
+        except OSError as exc:
+            raise write_error(self.path / METRICS_FILE, exc) from None
 
     def update(self, **fields: Any) -> None:
         """Merge fields into run.json (for facts learnt while running, e.g. the dataset used)."""
@@ -230,13 +207,30 @@ class RunWriter:
     def artifact_path(self, name: str) -> Path:
         """Where to write artifact `name` (sub-folders are created)."""
         target = self.path / ARTIFACTS_DIR / name
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(target.parent, exc) from None
         return target
+
+    def console_log(self) -> ConsoleLog:
+        """The run's console.log, opened for appending (once; closed by finish)."""
+        if self._log is None:
+            self._log = ConsoleLog(self.path / CONSOLE_FILE)
+        return self._log
+
+    def _close_files(self) -> None:
+        if not self._metrics.closed:
+            try:
+                self._metrics.close()
+            except OSError:
+                pass  # every record was flushed when written
+        if self._log is not None:
+            self._log.close()
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Close the run with its final status."""
-        if not self._metrics.closed:
-            self._metrics.close()
+        self._close_files()
         fields: dict[str, Any] = {"status": status, "end_time": time.time(),
                                   "end": datetime.now().isoformat(timespec="seconds")}
         if error:
@@ -249,11 +243,15 @@ class RunWriter:
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
             self.finish("completed")
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.finish("interrupted", "interrupted by the user (Ctrl-C)")
+            return False
+        if issubclass(exc_type, KeyboardInterrupt):
+            status, message = "interrupted", "interrupted by the user (Ctrl-C)"
         else:
-            message = getattr(exc, "message", None) or f"{exc_type.__name__}: {exc}"
-            self.finish("failed", message)
+            status, message = "failed", getattr(exc, "message", None) or f"{exc_type.__name__}: {exc}"
+        try:
+            self.finish(status, message)
+        except NnlabError:
+            pass  # the disk refuses even that: the error already on its way says why
         return False
 
 
@@ -272,27 +270,32 @@ class RunStore:
         path = self.root / run_id
         try:
             (path / ARTIFACTS_DIR).mkdir(parents=True)
-            info = {
-                "id": run_id, "command": command,
-                "argv": list(sys.argv if argv is None else argv),
-                "config": config, "seed": seed, "status": "running",
-                "start": now.isoformat(timespec="seconds"), "start_time": now.timestamp(),
-                "end": None, "end_time": None, "versions": versions(), "device": device,
-                "host": socket.gethostname(), "pid": os.getpid(), "git": _git_commit(),
-                "parent": parent,
-            }
-            return RunWriter(path, info)
         except OSError as exc:
             raise NnlabError(
                 f"cannot write runs under {self.root}: {exc.strerror or exc}; "
                 "pass a writable --runs-dir or set $NNLAB_RUNS"
             ) from None
+        info = {
+            "id": run_id, "command": command,
+            "argv": list(sys.argv if argv is None else argv),
+            "config": config, "seed": seed, "status": "running",
+            "start": now.isoformat(timespec="seconds"), "start_time": now.timestamp(),
+            "end": None, "end_time": None, "versions": versions(), "device": device,
+            "host": HOST, "pid": os.getpid(), "git": git_info(), "parent": parent,
+        }
+        try:
+            return RunWriter(path, info)
+        except NnlabError:
+            shutil.rmtree(path, ignore_errors=True)  # ours, just made: leave no half-written run
+            raise
 
     def paths(self) -> list[Path]:
         """Run directories, oldest first (ids start with the start time)."""
-        if not self.root.is_dir():
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
             return []
-        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and _is_dir(e))
 
     def runs(self) -> list[Run]:
         """Every run, oldest first; broken ones included with their error."""
@@ -304,26 +307,110 @@ class RunStore:
 
     def get(self, ref: str) -> Run:
         """A run by id, unique id prefix or suffix, path, or `latest`."""
-        candidate = Path(ref).expanduser()
-        if (candidate / RUN_FILE).exists() or (candidate.is_dir() and candidate.parent.resolve() == self.root.resolve()):
-            return Run.load(candidate)
-        paths = self.paths()
+        if not ref.strip():
+            raise NnlabError("an empty run reference; give a run id, a unique prefix or suffix of one, "
+                             "a path, or `latest`")
         if ref == "latest":
-            # the newest readable run; ids have one-second resolution, so ties go by start time
-            for path in reversed(paths):
-                newest = [Run.load(p) for p in paths if p.name[:19] == path.name[:19]]
-                readable = [run for run in newest if run.error is None]
-                if readable:
-                    return max(readable, key=lambda run: run.started or 0.0)
-            raise NnlabError(f"no runs (none readable) under {self.root}; run an experiment first")
+            return self._latest()
+        if "/" in ref or ref in (".", "..") or ref.startswith("~"):
+            return self._at_path(Path(ref).expanduser())
+        paths = self.paths()
         exact = [p for p in paths if p.name == ref]
         matches = exact or [p for p in paths if p.name.startswith(ref) or p.name.endswith(ref)]
         if len(matches) == 1:
             return Run.load(matches[0])
+        if not matches and (Path(ref) / RUN_FILE).is_file():  # a run folder in the current directory
+            return Run.load(Path(ref))
         if not matches:
             raise NnlabError(f"no run matches '{ref}' under {self.root}; see `nnlab runs list`")
         raise NnlabError(f"'{ref}' matches {len(matches)} runs under {self.root}; give more of the id")
 
+    def _latest(self) -> Run:
+        paths = self.paths()
+        # the newest readable run; ids have one-second resolution, so ties go by start time
+        for path in reversed(paths):
+            newest = [Run.load(p) for p in paths if p.name[:19] == path.name[:19]]
+            readable = [run for run in newest if run.error is None]
+            if readable:
+                return max(readable, key=lambda run: _number(run.started))
+        raise NnlabError(f"no runs (none readable) under {self.root}; run an experiment first")
+
+    def _at_path(self, path: Path) -> Run:
+        try:
+            resolved, root = path.resolve(), self.root.resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise NnlabError(f"no run at {path}: {exc}") from None
+        if resolved == root:
+            raise NnlabError(f"{path} is the runs root itself, not a run; see `nnlab runs list`")
+        if path.is_dir() and ((path / RUN_FILE).exists() or resolved.parent == root):
+            return Run.load(path)
+        raise NnlabError(f"no run at {path} (no run.json there); see `nnlab runs list`")
+
+    def check_removable(self, run: Run) -> None:
+        """Raise NnlabError (exit 2) unless `run` is a real run folder directly under the root
+        whose process is not alive on this host.
+
+        Refused: the root itself, anything reached through `..`, `.` or a symlink, anything
+        outside the root, and a folder that neither holds a run.json nor is named like a run.
+        """
+        path = run.path
+        refuse = f"refusing to delete {path}"
+        if not path.name or any(part in (".", "..") for part in path.parts):
+            raise NnlabError(f"{refuse}: give the run's id, not a path through '.' or '..'")
+        try:
+            mode = path.lstat().st_mode
+            root, resolved = self.root.resolve(), path.resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+            raise NnlabError(f"{refuse}: {getattr(exc, 'strerror', None) or exc}") from None
+        if stat.S_ISLNK(mode):
+            raise NnlabError(f"{refuse}: it is a symbolic link, not a run folder")
+        if not stat.S_ISDIR(mode):
+            raise NnlabError(f"{refuse}: not a folder")
+        if resolved == root or resolved.parent != root:
+            raise NnlabError(f"{refuse}: not a run folder directly under the runs root {self.root}")
+        if not (RUN_ID.fullmatch(path.name) or _is_regular(path / RUN_FILE)):
+            raise NnlabError(f"{refuse}: it holds no run.json and is not named like a run")
+        if run.process_state() == "alive":
+            pid = run.info.get("pid")
+            raise NnlabError(f"run {run.id} is still running (process {pid} on this host); stop it first "
+                             f"(Ctrl-C where it runs, or `kill {pid}`), then delete it")
+
     def remove(self, run: Run) -> None:
-        """Delete a run directory."""
-        shutil.rmtree(run.path)
+        """Delete a run's folder after check_removable; NnlabError (exit 1) if deleting fails."""
+        self.check_removable(run)
+        try:
+            shutil.rmtree(run.path)
+        except OSError as exc:
+            raise NnlabError(f"cannot delete {run.path}: {exc.strerror or exc}", EXIT_FAILED) from None
+
+    def check_output(self, path: Path) -> None:
+        """Raise NnlabError unless `path` may receive an export: never inside the runs root or a run folder."""
+        try:
+            target, root = path.resolve(), self.root.resolve()
+        except (OSError, RuntimeError) as exc:
+            raise NnlabError(f"cannot write {path}: {exc}") from None
+        if target == root or root in target.parents:
+            raise NnlabError(f"refusing to write {path}: it is inside the runs root {self.root}; "
+                             "write the export somewhere else")
+        for folder in target.parents:
+            if (folder / RUN_FILE).exists():
+                raise NnlabError(f"refusing to write {path}: it is inside the run folder {folder}; "
+                                 "write the export somewhere else")
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and value == value else 0.0

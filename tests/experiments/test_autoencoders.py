@@ -10,9 +10,9 @@ from nnlab.core.models.autoencoders import DENSE_PRESETS, DenseAutoencoder, Dens
 from nnlab.core.models.conv_autoencoders import ConvVAE, GenerativeAE, PoolCAE, StridedCAE
 from nnlab.core.models.summary import summarize
 from nnlab.errors import NnlabError
-from nnlab.experiments.ae_report import scatter_raster, to_2d
-from nnlab.experiments.autoencoders import (AE_PRESETS, CAE_PRESETS, AEConfig, CAEConfig, build_model,
-                                            config_from_run, make_objective)
+from nnlab.experiments.autoencoders.config import AE_PRESETS, CAE_PRESETS, AEConfig, CAEConfig, config_from_run
+from nnlab.experiments.autoencoders.report import scatter_raster, to_2d
+from nnlab.experiments.autoencoders.run import build_model, make_objective
 
 X = torch.rand(3, 1, 28, 28)
 
@@ -134,7 +134,7 @@ def test_pca_and_raster():
 
 def test_a_dead_latent_dimension_is_reported(idx_data_dir):
     from nnlab.core.data import load_dataset
-    from nnlab.experiments.ae_report import latent_scatter
+    from nnlab.experiments.autoencoders.report import latent_scatter
     from nnlab.runs.recorder import Recorder
 
     class Warnings(Recorder):

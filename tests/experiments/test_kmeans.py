@@ -9,7 +9,8 @@ from torch import nn
 
 from nnlab.core.data import load_dataset
 from nnlab.core.models.kmeans import KMeansNet
-from nnlab.experiments.kmeans import KMeansConfig, analyse, collapsed_centers, run
+from nnlab.experiments.kmeans.config import KMeansConfig
+from nnlab.experiments.kmeans.run import analyse, collapsed_centers, run
 from nnlab.errors import NnlabError
 from nnlab.runs.recorder import Recorder
 

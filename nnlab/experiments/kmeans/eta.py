@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nnlab.core.figures import save_line_plot
-from nnlab.errors import NnlabError
+from nnlab.experiments.base import Setup
+from nnlab.experiments.kmeans.config import EtaConfig
 from nnlab.runs.recorder import Recorder
-from nnlab.tools.eta import DEFAULT_BATCH_SIZES, balanced_eta, curves
+from nnlab.tools.eta import balanced_eta, curves
 
 
-@dataclass(frozen=True)
-class EtaConfig:
-    """Which batch size to plot the two curves for, and which to tabulate η* for."""
-
-    batch_size: int = 64
-    batch_sizes: tuple[int, ...] = DEFAULT_BATCH_SIZES
-
-    def __post_init__(self):
-        if self.batch_size < 1 or any(b < 1 for b in self.batch_sizes):
-            raise NnlabError("batch sizes must be at least 1; e.g. --batch-size 64")
-
-
-def run(config: EtaConfig, recorder: Recorder) -> dict:
+def run(config: EtaConfig, recorder: Recorder, setup: Setup | None = None) -> dict:
     """Tabulate η* per batch size and plot bias² and variance against η for one batch size."""
     sizes = sorted(set(config.batch_sizes) | {config.batch_size})
     table = [(b, balanced_eta(b)) for b in sizes]

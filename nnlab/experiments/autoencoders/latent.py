@@ -9,21 +9,24 @@ models side by side.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from nnlab.core.data import Dataset, to_float
-from nnlab.core.device import resolve_device, seed_everything
+from nnlab.core.checkpoints import load_weights
+from nnlab.core.data import load_dataset, to_float
+from nnlab.core.device import seed_everything
 from nnlab.core.figures import save_images
 from nnlab.core.metrics import contingency, hungarian_accuracy, nmi
 from nnlab.core.models.autoencoders import Autoencoder
-from nnlab.core.checkpoints import load_weights
 from nnlab.errors import NnlabError
-from nnlab.experiments.ae_report import embeddings, show_samples
-from nnlab.experiments.autoencoders import AutoencoderConfig, build_model, config_from_run, load_data
-from nnlab.experiments.kmeans import Clustering, report_clustering
+from nnlab.experiments import base
+from nnlab.experiments.autoencoders.config import (AutoencoderConfig, ClusterConfig, GenerateConfig,
+                                                   config_from_run)
+from nnlab.experiments.autoencoders.report import embeddings, show_samples
+from nnlab.experiments.autoencoders.run import build_model
+from nnlab.experiments.base import Setup, prepare
+from nnlab.experiments.clustering import Clustering, report_clustering
 from nnlab.runs.recorder import Recorder
 from nnlab.runs.store import ARTIFACTS_DIR, Run, RunStore
 
@@ -40,7 +43,7 @@ def resolve_run(store: RunStore, ref: str, *, need_sampler: bool = False) -> Run
     if run.error:
         raise NnlabError(f"run {run.id} cannot be read: {run.error}")
     config = config_from_run(run.command, run.config)
-    if not (run.path / ARTIFACTS_DIR / MODEL_FILE).exists():
+    if run.artifact(MODEL_FILE) is None:
         raise NnlabError(f"run {run.id} has no saved model ({ARTIFACTS_DIR}/{MODEL_FILE}); "
                          f"its status is {run.status}")
     if need_sampler and not build_model(config).can_sample:
@@ -53,7 +56,10 @@ def load_trained(run: Run, device: torch.device) -> tuple[AutoencoderConfig, Aut
     """The run's config and its trained model, in eval mode on `device`."""
     config = config_from_run(run.command, run.config)
     model = build_model(config)
-    state = load_weights(run.path / ARTIFACTS_DIR / MODEL_FILE, f"run {run.id}", map_location=device)
+    path = run.artifact(MODEL_FILE)
+    if path is None:
+        raise NnlabError(f"run {run.id} has no saved model ({ARTIFACTS_DIR}/{MODEL_FILE})")
+    state = load_weights(path, f"run {run.id}", map_location=device)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
@@ -62,22 +68,6 @@ def load_trained(run: Run, device: torch.device) -> tuple[AutoencoderConfig, Aut
 
 
 # ---- clustering in latent space ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ClusterConfig:
-    """`nnlab ae cluster`: k-means on a trained run's embeddings (and on raw pixels)."""
-
-    run: str  # the run directory
-    k: int = 10
-    raw: bool = True  # also cluster the raw pixels, for comparison
-    seed: int = 0
-    device: str = "auto"
-    data_dir: str | None = None  # None: the directory the run trained from
-
-    def __post_init__(self):
-        if self.k < 2:
-            raise NnlabError(f"--k must be at least 2, got {self.k}")
-
 
 @dataclass
 class Scores:
@@ -103,30 +93,39 @@ def kmeans_scores(points: np.ndarray, labels: np.ndarray, k: int, n_classes: int
     return Scores(clustering, float(np.mean(assigned == labels)))
 
 
-def run_cluster(config: ClusterConfig, recorder: Recorder) -> dict:
-    """k-means on the run's training embeddings beside k-means on raw pixels; both tables."""
-    device = resolve_device(config.device)
-    seed_everything(config.seed)
-    trained = Run.load(Path(config.run))
-    ae_config, model = load_trained(trained, device)
+def preflight_cluster(config: ClusterConfig, store: RunStore | None = None) -> Setup:
+    """Find the trained run, load its model and the data it trained on, before any run exists."""
+    setup = base.preflight(config)
+    trained = resolve_run(store or RunStore(), config.run)
+    ae_config, model = load_trained(trained, setup.device)
     # the dataset the run actually trained on (the digits fallback may have stood in for MNIST)
     ae_config = replace(ae_config, dataset=trained.info.get("dataset", ae_config.dataset), fallback=False,
                         data_dir=config.data_dir or ae_config.data_dir)
-    data: Dataset = load_data(ae_config, device, recorder)
+    setup.data = load_dataset(ae_config.dataset, ae_config.data_dir, device=setup.device)
+    setup.config = replace(config, run=str(trained.path.resolve()))
+    setup.extras.update(trained=trained, ae_config=ae_config, model=model)
+    return setup
+
+
+def run_cluster(config: ClusterConfig, recorder: Recorder, setup: Setup | None = None) -> dict:
+    """k-means on the run's training embeddings beside k-means on raw pixels; both tables."""
+    setup = prepare(config, recorder, setup, preflight_cluster)
+    data, found = setup.data, setup.extras
+    trained, ae_config, model = found["trained"], found["ae_config"], found["model"]
     recorder.update_run(source_run=trained.id)
     labels = data.train.labels.cpu().numpy()
     z = embeddings(model, data.train)
     recorder.info(f"run {trained.id} ({trained.command} --arch {ae_config.arch}): "
                   f"k-means (k={config.k}) on {len(z):,} training embeddings of {z.shape[1]} dimensions")
     latent = kmeans_scores(z, labels, config.k, len(data.classes), LATENT_INITS, config.seed)
-    report_clustering(recorder, "latent", latent.clustering, data)
+    report_clustering(recorder, "latent", latent.clustering, data.classes)
     result = {"source_run": trained.id, "latent": _scores_dict(latent)}
     spaces = [(f"latent ({z.shape[1]}-D)", latent)]
     if config.raw:
         recorder.info(f"k-means on the raw pixels ({RAW_INITS} restarts)…")
         pixels = to_float(data.train.images).reshape(len(data.train), -1).cpu().numpy()
         raw = kmeans_scores(pixels, labels, config.k, len(data.classes), RAW_INITS, config.seed)
-        report_clustering(recorder, "pixels", raw.clustering, data)
+        report_clustering(recorder, "pixels", raw.clustering, data.classes)
         result["pixels"] = _scores_dict(raw)
         spaces.append(("raw pixels (784-D)", raw))
     metrics = ("accuracy, cluster id = label", "accuracy, Hungarian-mapped", "NMI")
@@ -148,29 +147,21 @@ def _scores_dict(scores: Scores) -> dict:
 
 # ---- sampling ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class GenerateConfig:
-    """`nnlab cae generate`: n samples from each saved generative run."""
-
-    runs: tuple[str, ...]  # run directories
-    n: int = 20
-    seed: int = 0
-    device: str = "auto"
-
-    def __post_init__(self):
-        if not 1 <= self.n <= 400:
-            raise NnlabError(f"--n must be between 1 and 400, got {self.n}")
-        if not self.runs:
-            raise NnlabError("name at least one run to sample from")
+def preflight_generate(config: GenerateConfig, store: RunStore | None = None) -> Setup:
+    """Find every run to sample and load its model, before any run exists."""
+    setup = base.preflight(config)
+    store = store or RunStore()
+    runs = [resolve_run(store, ref, need_sampler=True) for ref in config.runs]
+    setup.extras["models"] = [(run, *load_trained(run, setup.device)) for run in runs]
+    setup.config = replace(config, runs=tuple(str(run.path.resolve()) for run in runs))
+    return setup
 
 
-def run_generate(config: GenerateConfig, recorder: Recorder) -> dict:
+def run_generate(config: GenerateConfig, recorder: Recorder, setup: Setup | None = None) -> dict:
     """Sample each run's model (the seed's enc_mode=0 recipe for `generative`, z ~ N(0, I) for `vae`)."""
-    device = resolve_device(config.device)
+    setup = prepare(config, recorder, setup, preflight_generate)
     blocks, titles, result = [], [], {}
-    for i, path in enumerate(config.runs):
-        run = Run.load(Path(path))
-        ae_config, model = load_trained(run, device)
+    for i, (run, ae_config, model) in enumerate(setup.extras["models"]):
         seed_everything(config.seed)  # every model draws from the same noise stream
         label = f"{ae_config.arch} ({run.id[-6:]})"
         images = show_samples(model, config.n, recorder, f"{config.n} samples: {label}", f"samples_{i}_{ae_config.arch}.png")

@@ -1,0 +1,1 @@
+"""Autoencoders: `config` (light), `run` (training ae/cae), `report` (figures), `latent` (cluster, generate)."""
