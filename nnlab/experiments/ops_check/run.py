@@ -7,43 +7,21 @@ in the run under those names, with both sides' outputs, so a check can be repeat
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+
+import torch
 
 from nnlab.errors import NnlabError
+from nnlab.experiments import base
+from nnlab.experiments.base import Setup, prepare
+from nnlab.experiments.ops_check.config import OpsCheckConfig
 from nnlab.runs.recorder import Recorder
+from nnlab.tools.ops_compare import as_filter, as_signal, load_tensor, make_inputs, run_checks
 
 
-@dataclass(frozen=True)
-class OpsCheckConfig:
-    """Where the input signal and the conv filter come from; missing files are made from the seed."""
-
-    input: Optional[str] = None  # a .pt tensor: (L,), (L, 1), (C, L) or (N, C, L)
-    filter: Optional[str] = None  # a .pt tensor: (K,), (K, 1) or (C_out, C_in, K)
-    seed: int = 0
-    length: int = 32  # generated input length: the assignment's 32x1 pixels
-    kernel: int = 3  # generated filter length: the assignment's 3x1 filter
-    out_features: int = 8  # Linear(L, out_features); the assignment leaves it open
-
-    def __post_init__(self):
-        if self.length < 2:
-            raise NnlabError(f"--length must be at least 2, got {self.length}")
-        if not 1 <= self.kernel <= self.length:
-            raise NnlabError(f"--kernel must be between 1 and --length ({self.length}), got {self.kernel}")
-        for flag, path in (("--input", self.input), ("--filter", self.filter)):
-            if path is not None and not Path(path).is_file():  # before a run is created for nothing
-                raise NnlabError(f"{flag}: no such file {path}")
-        if self.out_features < 1:
-            raise NnlabError(f"--out-features must be at least 1, got {self.out_features}")
-
-
-def run(config: OpsCheckConfig, recorder: Recorder) -> dict:
-    """Load or make the tensors, compare every op, save inputs and outputs, return the table."""
-    import torch
-
-    from nnlab.tools.ops_compare import as_filter, as_signal, load_tensor, make_inputs, run_checks
-
+def preflight(config: OpsCheckConfig, store=None) -> Setup:
+    """Load (or make) the input and the filter and check their shapes, before any run exists."""
+    setup = base.preflight(config)
     gen_x, gen_f = make_inputs(config.seed, config.length, config.kernel)
     x = as_signal(load_tensor(Path(config.input), "--input")) if config.input else gen_x
     filt = as_filter(load_tensor(Path(config.filter), "--filter") if config.filter else gen_f, x.shape[1])
@@ -51,6 +29,21 @@ def run(config: OpsCheckConfig, recorder: Recorder) -> dict:
         raise NnlabError(f"--input needs at least 2 samples along its length (MaxPool1d k=2); got {tuple(x.shape)}")
     if filt.shape[-1] > x.shape[-1]:
         raise NnlabError(f"--filter is longer ({filt.shape[-1]}) than the input ({x.shape[-1]})")
+    setup.extras.update(x=x, filter=filt)
+    return setup
+
+
+def verdict(result: dict) -> str | None:
+    """The one-line failure (exit 1) when numpy and torch disagree; None when all match."""
+    if result["all_ok"]:
+        return None
+    return f"ops-check: {len(result['mismatches'])} op(s) differ from torch: {', '.join(result['mismatches'])}"
+
+
+def run(config: OpsCheckConfig, recorder: Recorder, setup: Setup | None = None) -> dict:
+    """Compare every op on the prepared tensors, save inputs and outputs, return the table."""
+    setup = prepare(config, recorder, setup, preflight)
+    x, filt = setup.extras["x"], setup.extras["filter"]
     recorder.update_run(input_source=config.input or f"generated from seed {config.seed}",
                         filter_source=config.filter or f"generated from seed {config.seed}")
     torch.save(x, recorder.artifact("pixel_input.pt"))

@@ -1,0 +1,1 @@
+"""Question 4's layers in numpy against torch: `config` (light) and `run`."""
