@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nnlab.core import archives
-from nnlab.core.archives import import_archives, md5sum, status
+from nnlab.core.data import ArchiveSpec, import_archives, importing, md5sum, status
 from nnlab.errors import NnlabError
 
 
@@ -19,8 +18,8 @@ def test_import_from_the_real_archives(shared_data, tmp_path):
 
 def test_a_corrupt_file_is_refused_and_not_copied(idx_data_dir, tmp_path, monkeypatch):
     good = idx_data_dir / "MNIST" / "raw"
-    spec = archives.ArchiveSpec("mnist", "MNIST/raw", tuple((p.name, md5sum(p)) for p in sorted(good.iterdir())))
-    monkeypatch.setattr(archives, "archive_spec", lambda name: spec)  # checksums of our tiny files
+    spec = ArchiveSpec("mnist", "MNIST/raw", tuple((p.name, md5sum(p)) for p in sorted(good.iterdir())))
+    monkeypatch.setattr(importing, "archive_spec", lambda name: spec)  # checksums of our tiny files
     source = tmp_path / "download"
     source.mkdir()
     for p in good.iterdir():

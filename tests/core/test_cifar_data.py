@@ -12,8 +12,7 @@ import pytest
 import torch
 
 from cifar_files import FOLDER, Evil, batch_bytes, class_images, py2_dumps, write_cifar_archive, write_cifar_folder
-from nnlab.core.cifar import import_extracted, read_batch
-from nnlab.core.data import load_dataset
+from nnlab.core.data import import_extracted, load_dataset, read_batch
 from nnlab.errors import DataUnavailable, NnlabError
 
 
@@ -138,13 +137,14 @@ def test_nnlab_data_import_of_the_archive_then_training_data_loads(tmp_path, mon
     from typer.testing import CliRunner
 
     from nnlab.cli.app import app
-    from nnlab.core.archives import md5sum
+    from nnlab.core.data import md5sum, specs
 
     archive = write_cifar_archive(tmp_path / "download" / "cifar-10-python.tar.gz", n_train=50, n_test=10)
     runner = CliRunner()
     res = runner.invoke(app, ["data", "import", str(archive.parent), "--data-dir", str(tmp_path / "data")])
     assert res.exit_code == 2 and "refused" in res.output  # not the published archive: md5 differs
     monkeypatch.setattr(datasets.CIFAR10, "tgz_md5", md5sum(archive))  # pretend it is
+    monkeypatch.setitem(specs.ARCHIVE_SIZES, "cifar10", {archive.name: archive.stat().st_size})
     res = runner.invoke(app, ["data", "import", str(archive.parent), "--data-dir", str(tmp_path / "data")])
     assert res.exit_code == 0 and "imported" in res.output
     assert len(load_dataset("cifar10", tmp_path / "data").test) == 10

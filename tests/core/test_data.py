@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -27,13 +29,21 @@ def test_uncompressed_files_load_too(tmp_path):
     assert len(load_dataset("mnist", tmp_path).train) == 30
 
 
-def test_read_only_folder_is_extracted_into_the_cache(tmp_path, monkeypatch):
-    from nnlab.core import data as data_module
-
+def test_read_only_folder_is_extracted_into_the_user_cache(tmp_path, monkeypatch):
     root = write_idx_dataset(tmp_path / "ro", "MNIST", n_train=20, n_test=10)
-    monkeypatch.setattr(data_module, "_writable", lambda folder: False)  # as for ../shared/data
-    assert len(load_dataset("mnist", root).train) == 20
-    assert all(p.suffix == ".gz" for p in (root / "MNIST" / "raw").iterdir())  # source left untouched
+    monkeypatch.setenv("NNLAB_DATA", str(root))  # $NNLAB_DATA read-only, as ../shared/data is
+    raw = root / "MNIST" / "raw"
+    for folder in (raw, raw.parent, root):
+        folder.chmod(0o555)
+    try:
+        assert len(load_dataset("mnist").train) == 20
+        assert sorted(p.suffix for p in raw.iterdir()) == [".gz"] * 4  # source left untouched
+        assert not list(root.rglob("extracted"))  # the cache is not inside that folder
+        cached = list(Path(os.environ["XDG_CACHE_HOME"]).glob("nnlab/extracted/*/MNIST/raw/train-images-idx3-ubyte"))
+        assert len(cached) == 1 and cached[0].stat().st_size == 16 + 20 * 28 * 28
+    finally:
+        for folder in (root, raw.parent, raw):
+            folder.chmod(0o755)
 
 
 @pytest.mark.realdata

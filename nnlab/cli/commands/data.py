@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from nnlab.cli.common import make_console, print_json, user_errors
+from nnlab.cli.common import fail, make_console, print_json, user_errors
 from nnlab.cli.options import RUNS_AND_DATA, DataDirOpt, JsonOpt
+from nnlab.errors import EXIT_INTERRUPTED
 
 data_app = typer.Typer(no_args_is_help=True, help="Show and fill the dataset folder.")
 
@@ -22,9 +23,10 @@ def _size(n: int | None) -> str:
 @data_app.command("status")
 def status(data_dir: DataDirOpt = None, json_output: JsonOpt = False) -> None:
     """One row per canonical file: present or missing, size, checksum."""
+    from rich.markup import escape
     from rich.table import Table
 
-    from nnlab.core.archives import default_data_dir, status as file_status
+    from nnlab.core.data import default_data_dir, status as file_status
 
     folder = default_data_dir(data_dir)
     with user_errors():
@@ -34,14 +36,14 @@ def status(data_dir: DataDirOpt = None, json_output: JsonOpt = False) -> None:
             {"dataset": r.dataset, "file": r.filename, "path": str(r.path), "present": r.present,
              "size": r.size, "checksum_ok": r.checksum_ok} for r in rows]})
         return
-    table = Table(title=f"datasets in {folder}", title_justify="left")
+    table = Table(title=f"datasets in {escape(str(folder))}", title_justify="left")
     for col in ("dataset", "file", "status", "size", "checksum"):
         table.add_column(col)
     for r in rows:
         check = {True: "[green]ok[/]", False: "[red]mismatch[/]", None: "—"}[r.checksum_ok]
         if r.present and r.checksum_ok is None:
             check = "extracted (not checked)"
-        table.add_row(r.dataset, r.filename, "[green]present[/]" if r.present else "[yellow]missing[/]",
+        table.add_row(r.dataset, escape(r.filename), "[green]present[/]" if r.present else "[yellow]missing[/]",
                       _size(r.size), check)
     console = make_console()
     console.print(table)
@@ -57,20 +59,26 @@ def import_(
     json_output: JsonOpt = False,
 ) -> None:
     """Copy the canonical archives from SOURCE into the data dir, verifying each md5."""
-    from nnlab.core.archives import default_data_dir, import_archives
+    from nnlab.core.data import default_data_dir, import_archives
 
     folder = default_data_dir(data_dir)
-    with user_errors():
-        rows = import_archives(source.expanduser(), folder)
+    try:
+        with user_errors():
+            rows = import_archives(source.expanduser(), folder)
+    except KeyboardInterrupt:  # every file is whole or absent: say so, exit as Ctrl-C does
+        fail(f"interrupted; nothing half-copied was left in {folder}", EXIT_INTERRUPTED)
     if json_output:
         print_json({"data_dir": str(folder), "files": [
             {"dataset": d, "file": f, "outcome": o} for d, f, o in rows]})
     else:
+        from rich.markup import escape  # names and paths come from the user's files
+
         console = make_console()
         for dataset, filename, outcome in rows:
             colour = "red" if outcome.startswith("refused") else "green"
-            console.print(f"{dataset:<14} {filename:<28} [{colour}]{outcome}[/]", soft_wrap=True)
-        console.print(f"data dir: {folder}")
+            console.print(f"{escape(dataset):<14} {escape(filename):<28} [{colour}]{escape(outcome)}[/]",
+                          soft_wrap=True)
+        console.print(f"data dir: {escape(str(folder))}")
     if any(o.startswith("refused") for *_, o in rows):
         raise typer.Exit(2)
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from nnlab.core.data.splits import Dataset, Split
+
 SPLIT_SEED = 0  # fixed: the train/test split is part of the dataset, not of a run
 TEST_FRACTION = 0.2
 
 
-def load_digits_28():
+def load_digits_28() -> Dataset:
     """The digits dataset as a `Dataset` of uint8 (N, 1, 28, 28) images with a fixed split."""
     from sklearn.datasets import load_digits
-
-    from nnlab.core.data import Dataset, Split
 
     bunch = load_digits()
     small = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (N, 1, 8, 8)

@@ -1,0 +1,147 @@
+"""Writing a file so that it is whole or absent: bounded copies into a temporary file,
+renamed into place, removed on any failure, Ctrl-C or SIGTERM included.
+
+While a temporary file exists, SIGINT and SIGTERM are only noted; the copy stops at its next
+chunk, deletes the temporary file, and then the signal is delivered as it would have been.
+So no signal, at any moment, leaves a `.partial` file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from nnlab.errors import NnlabError
+
+CHUNK = 1 << 20  # bytes per read: a signal waits at most one chunk
+DEFERRED = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(Exception):
+    """A deferred signal arrived: stop writing (the signal is delivered after clean-up)."""
+
+
+class SignalGuard:
+    """Notes SIGINT/SIGTERM instead of acting on them; `check()` raises Stopped once one came."""
+
+    def __init__(self) -> None:
+        self.pending: list[int] = []
+
+    def note(self, signum: int, frame) -> None:
+        """The stand-in handler: remember the signal, raise nothing."""
+        self.pending.append(signum)
+
+    def check(self) -> None:
+        """Raise Stopped when a signal is waiting."""
+        if self.pending:
+            raise Stopped
+
+
+@contextmanager
+def deferred_signals() -> Iterator[SignalGuard]:
+    """Hold SIGINT and SIGTERM for the block, then deliver the first one to its own handler."""
+    guard = SignalGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard  # signals reach only the main thread; nothing to defer here
+        return
+    previous = {s: signal.signal(s, guard.note) for s in DEFERRED}
+    try:
+        yield guard
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if guard.pending:
+            signal.raise_signal(guard.pending[0])  # the old handler runs now (KeyboardInterrupt, ...)
+
+
+class Sink:
+    """The temporary file being written: `write` refuses to grow past `limit` bytes."""
+
+    def __init__(self, fh: BinaryIO, guard: SignalGuard, limit: int | None, target: Path):
+        self.fh, self.guard, self.limit, self.target = fh, guard, limit, target
+        self.written = 0
+        self.md5 = hashlib.md5()
+
+    def write(self, block: bytes) -> None:
+        """Append `block`; NnlabError once the total would pass the limit."""
+        self.guard.check()
+        self.written += len(block)
+        if self.limit is not None and self.written > self.limit:
+            raise NnlabError(f"{self.target.name} would grow past {self.limit:,} bytes, the most the "
+                             "published file holds; stopped, and nothing of it was kept")
+        self.md5.update(block)
+        with _writing(self.target, "write"):
+            self.fh.write(block)
+
+    def copy_from(self, src: BinaryIO, n: int | None = None) -> None:
+        """Copy `n` bytes from `src` (all of it when None); NnlabError when it ends sooner."""
+        left = n
+        while left is None or left > 0:
+            block = src.read(CHUNK if left is None else min(CHUNK, left))
+            if not block:
+                if left is not None:
+                    raise EOFError(f"it ends {left:,} bytes early")
+                return
+            self.write(block)
+            if left is not None:
+                left -= len(block)
+
+
+@contextmanager
+def atomic_output(target: Path, limit: int | None = None) -> Iterator[Sink]:
+    """Write `target` through a Sink: renamed into place only when the block ends normally.
+
+    Any exception, or a deferred signal, removes the temporary file. Failing to write (a
+    full disk, a read-only folder, a folder in the file's place) is one NnlabError naming the
+    path and the cause; errors reading the source pass through unchanged.
+    """
+    tmp = target.with_name(f".{target.name}.partial")
+    stopped = False
+    with deferred_signals() as guard:
+        try:
+            if target.is_dir() and not target.is_symlink():
+                raise NnlabError(f"{target} is a folder where the file {target.name} belongs; move it "
+                                 "away and try again")
+            with _writing(target, "create"):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fh = open(tmp, "wb")
+            try:
+                yield Sink(fh, guard, limit, target)
+                with _writing(target, "finish"):
+                    fh.flush()  # a full disk shows here, not in close()
+            finally:
+                fh.close()
+            guard.check()
+            with _writing(target, "finish"):
+                os.replace(tmp, target)
+        except Stopped:
+            stopped = True
+            tmp.unlink(missing_ok=True)  # the signal itself is delivered on leaving the guard
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    if stopped:  # its handler raised nothing (the signal is ignored): still, nothing was written
+        raise NnlabError(f"writing {target} was interrupted; nothing of it was kept")
+
+
+@contextmanager
+def _writing(target: Path, step: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise NnlabError(f"cannot {step} {target} ({exc.strerror or exc}); check that its folder "
+                         "exists and that you may write there") from None
+
+
+def md5sum(path: Path, chunk: int = CHUNK) -> str:
+    """The md5 hex digest of a file."""
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
