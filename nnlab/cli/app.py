@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from nnlab import __version__
+from nnlab.cli import process
 from nnlab.cli.options import EXPERIMENTS, RUNS_AND_DATA, TOOLS
 
 PANEL_ORDER = (EXPERIMENTS, TOOLS, RUNS_AND_DATA)
@@ -72,12 +73,14 @@ _register_commands()
 
 
 def main() -> None:
-    """Console entry point: usage errors become one line and exit code 2."""
+    """Console entry point: usage errors become one line and exit code 2; signals and pipes as in
+    nnlab.cli.process."""
+    process.install()
     try:
         code = app(standalone_mode=False)
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt) as exc:  # before a run existed: nothing to keep
         typer.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(process.exit_code_of(exc.__cause__ or exc))
     except Exception as exc:
         # click's usage errors (typer may vendor its own click, so match by shape, not class)
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):

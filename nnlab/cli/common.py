@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterator, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from nnlab.errors import EXIT_FAILED, EXIT_INTERRUPTED, NnlabError
+from nnlab.cli.process import exit_code_of
+from nnlab.errors import EXIT_FAILED, NnlabError
 
 T = TypeVar("T")
 
@@ -78,7 +79,7 @@ def _finish(writer: Any, console: Console, body: Callable[[], dict]) -> dict:
             result = body()
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (nnlab.cli.signals.Terminated)
         console.print(f"[yellow]interrupted:[/] run kept at {writer.path} (status interrupted, metrics so far saved)")
-        raise typer.Exit(getattr(exc, "exit_code", EXIT_INTERRUPTED)) from None
+        raise typer.Exit(exit_code_of(exc)) from None
     except NnlabError as exc:
         fail(f"{exc.message} (run {writer.id} marked failed)", exc.exit_code)
     except Exception as exc:  # a bug: keep the traceback for the report, show one line
@@ -94,7 +95,8 @@ def run_experiment(entry: Any, config: Any, *, runs_dir: Path | None, json_outpu
 
     Preflight (device, data, inputs) runs before the run directory exists, so a usage error or
     missing data is exit 2 with no run left behind. An action flag (e.g. --summary) runs the
-    run module's function of that name instead, with no run recorded.
+    run module's function of that name instead, with no run recorded; so does a run module's
+    `records_run(config)` returning False (the run then reports to a silent recorder).
     """
     from nnlab import experiments
     from nnlab.experiments.base import action_requested
@@ -109,6 +111,12 @@ def run_experiment(entry: Any, config: Any, *, runs_dir: Path | None, json_outpu
         if json_output:
             print_json(result)
         return result
+    records_run = getattr(entry.run_module(), "records_run", None)
+    if records_run is not None and not records_run(config):  # e.g. torchrun's ranks other than 0
+        from nnlab.runs.recorder import Recorder
+
+        with user_errors():
+            return entry.runner()(config, Recorder())
     store = RunStore(runs_dir)
     with user_errors():
         started = experiments.begin(entry.name, config, store)

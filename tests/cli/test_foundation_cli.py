@@ -1,14 +1,10 @@
-"""The CLI as users meet it: help, version, kmeans, kmeans eta, data, errors, Ctrl-C."""
+"""The CLI as users meet it: help, version, kmeans, kmeans eta, data, errors (signals: test_process.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -104,24 +100,3 @@ def test_data_status_and_import(shared_data, tmp_path):
 def test_data_import_of_nothing_is_exit_2(tmp_path):
     result = runner.invoke(app, ["data", "import", str(tmp_path), "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 2 and "no canonical archives" in result.output
-
-
-def test_ctrl_c_keeps_the_run_marked_interrupted(tmp_runs):
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "nnlab", "kmeans", "--dataset", "digits", "--epochs", "100000",
-                             "--batch-size", "1", "--runs-dir", str(tmp_runs), "--no-lloyd"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    metrics = None
-    while time.time() < deadline:  # wait until training has recorded something
-        found = list(Path(tmp_runs).glob("*/metrics.jsonl"))
-        if found and found[0].stat().st_size > 0:
-            metrics = found[0]
-            break
-        time.sleep(0.2)
-    assert metrics is not None, "training never started"
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "interrupted" in out + err and "Traceback" not in out + err
-    run = RunStore(tmp_runs).get("latest")
-    assert run.status == "interrupted" and run.metrics() and run.info["end_time"]
