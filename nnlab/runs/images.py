@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from nnlab.errors import NnlabError
+from nnlab.runs.files import Unreadable, read_regular
 from nnlab.runs.store import Run
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+IMAGE_FILE_CAP = 50_000_000  # bytes of one image file
+MAX_PIXELS = 16_000_000  # 4,000 x 4,000: far more than any terminal shows
 
 
 def image_artifacts(run: Run) -> list[Path]:
@@ -20,18 +24,27 @@ def image_artifacts(run: Run) -> list[Path]:
 def read_image(path: Path, trim: bool = True):
     """A PNG as a float (H, W, 3) array in [0, 1], its uniform margins cut (they waste terminal cells).
 
-    Raises NnlabError when the file is not a readable image.
+    Only a regular file of at most IMAGE_FILE_CAP bytes is read, and its size in pixels is
+    checked from the header before anything is decoded (a 20,000 x 20,000 PNG or a
+    decompression bomb is refused, not decoded). Raises NnlabError when the file is not
+    a readable image.
     """
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        data = read_regular(path, IMAGE_FILE_CAP)
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                raise Unreadable(f"{width:,} x {height:,} pixels, over the {MAX_PIXELS:,} nnlab draws")
             img = img.convert("RGBA")
             # transparent pixels become white, as they look in an image viewer
             background = Image.new("RGBA", img.size, (255, 255, 255, 255))
             pixels = np.asarray(Image.alpha_composite(background, img).convert("RGB"), dtype=np.float32) / 255.0
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+    except OSError as exc:  # includes PIL's truncated or corrupt streams
+        raise NnlabError(f"cannot read image {path.name}: {exc.strerror or exc}") from None
+    except (UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
         raise NnlabError(f"cannot read image {path.name}: {exc}") from None
     if trim and pixels.size:
         corner = pixels[0, 0]

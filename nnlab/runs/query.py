@@ -6,8 +6,8 @@ metric and the same diff. Plain data in, plain data out: no typer, rich or textu
 
 from __future__ import annotations
 
-import os
-import socket
+import fnmatch
+import math
 from typing import Any, Callable, Iterable, Sequence
 
 from nnlab.errors import NnlabError
@@ -15,23 +15,9 @@ from nnlab.runs.store import Run
 
 # ---- status and facts ---------------------------------------------------------------------
 
-_HOST = socket.gethostname()
-
-
 def is_stale(run: Run) -> bool:
     """True for a run marked running whose process is gone (same host, pid dead): it crashed or was killed."""
-    if run.error or run.info.get("status") != "running":
-        return False
-    pid, host = run.info.get("pid"), run.info.get("host")
-    if not isinstance(pid, int) or host != _HOST:
-        return False  # another machine's run (e.g. rsynced from a server): we cannot tell
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OSError):
-        return False  # exists but belongs to someone else
-    return False
+    return run.process_state() == "gone"
 
 
 def status_of(run: Run) -> str:
@@ -46,7 +32,8 @@ def status_note(run: Run) -> str | None:
     if is_stale(run):
         return (f"marked running, but process {run.info.get('pid')} on {run.info.get('host')} is gone "
                 "(crashed or killed); its metrics so far are kept")
-    return run.info.get("error")
+    error = run.info.get("error")
+    return None if error is None else str(error)
 
 
 def duration_of(run: Run) -> float | None:
@@ -54,9 +41,10 @@ def duration_of(run: Run) -> float | None:
     if is_stale(run):
         return None
     try:
-        return run.duration
+        seconds = run.duration
     except TypeError:  # a hand-edited run.json with non-numeric times
         return None
+    return seconds if seconds is None or math.isfinite(seconds) else None
 
 
 # ---- key metric ---------------------------------------------------------------------------
@@ -142,11 +130,29 @@ def diff_runs(runs: Sequence[Run], with_summary: bool = True) -> list[tuple[str,
 _FIELDS = ("command", "status", "id")
 
 
+def matches(want: str, value: Any) -> bool:
+    """Does a filter's `want` match `value` exactly (case-insensitive)? A number also matches
+    its value (`lr:0.10` matches 0.1), and `*`, `?` or `[...]` make `want` a glob (`ae*`)."""
+    have = str(value).lower()
+    want = want.lower()
+    if any(c in want for c in "*?["):
+        return fnmatch.fnmatchcase(have, want)
+    if have == want:
+        return True
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return float(want) == value
+        except ValueError:
+            return False
+    return False
+
+
 def parse_filter(text: str) -> Callable[[Run], bool]:
     """A predicate from filter text: `command:kmeans status:failed lr:4.5 free words`.
 
     Every term must match (AND). `field:value` matches the command, status or id, else a
-    config key, by substring; a bare word matches id, command, status or any config value.
+    config key (`latent:2` does not match 32), exactly or by glob (`command:ae*`); a bare
+    word is a search: it matches any part of the id, command, status or a config value.
     """
     terms = text.lower().split()
     if not terms:
@@ -154,19 +160,18 @@ def parse_filter(text: str) -> Callable[[Run], bool]:
 
     def match(run: Run) -> bool:
         status = status_of(run)
-        config = {k.lower(): str(v).lower() for k, v in flatten(run.config).items()}
-        haystack = " ".join([run.id.lower(), run.command.lower(), status, *config.values(),
+        config = {k.lower(): v for k, v in flatten(run.config).items()}
+        haystack = " ".join([run.id.lower(), run.command.lower(), status, *(str(v).lower() for v in config.values()),
                              (run.error or "").lower()])
         for term in terms:
             key, sep, want = term.partition(":")
             if sep and key:
                 if key in _FIELDS:
-                    have = {"command": run.command, "status": status, "id": run.id}[key].lower()
-                    if want not in have:
+                    if not matches(want, {"command": run.command, "status": status, "id": run.id}[key]):
                         return False
                 else:
                     hits = [v for k, v in config.items() if k == key or k.endswith("." + key)]
-                    if not any(want in v for v in hits):
+                    if not any(matches(want, v) for v in hits):
                         return False
             elif term not in haystack:
                 return False
@@ -177,11 +182,12 @@ def parse_filter(text: str) -> Callable[[Run], bool]:
 
 def select(runs: Iterable[Run], *, command: str | None = None, status: str | None = None,
            text: str = "") -> list[Run]:
-    """Runs matching an exact command (or its group, `kmeans` matches `kmeans eta`), a status and filter text."""
+    """Runs matching a command exactly (`ae` is not `ae cluster`; `ae*` is a glob for both),
+    a status, and filter text (see parse_filter)."""
     pred = parse_filter(text)
     out = []
     for run in runs:
-        if command and run.command != command and not run.command.startswith(command + " "):
+        if command and not matches(command, run.command):
             continue
         if status and status_of(run) != status:
             continue

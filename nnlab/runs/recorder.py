@@ -15,7 +15,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from nnlab.runs.store import RunStore, RunWriter, atomic_write_json
+from nnlab.runs.files import atomic_output, atomic_write_json
+from nnlab.runs.store import RunStore, RunWriter
 
 
 class Progress:
@@ -74,7 +75,7 @@ class Recorder:
     def save_csv(self, name: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
         """Write a CSV artifact."""
         path = self.artifact(name)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with atomic_output(path, newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
             writer.writerows(rows)

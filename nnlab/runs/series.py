@@ -5,13 +5,13 @@ Plain data in, plain data out; shared by `nnlab runs` and `nnlab browse`.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from nnlab.runs.store import METRICS_FILE, Run
+from nnlab.runs.files import parse_metric_lines, read_tail
+from nnlab.runs.store import CONSOLE_FILE, METRICS_FILE, Run
 
 
 def metric_names(rows: Iterable[dict]) -> list[str]:
@@ -36,8 +36,9 @@ def curves(rows: Iterable[dict], name: str, by: str = "epoch") -> dict[str, tupl
         x, y = row.get(by), row.get("value")
         if row.get("name") != name or not isinstance(x, (int, float)) or not isinstance(y, (int, float)):
             continue
-        if math.isfinite(y):
-            grouped.setdefault(row.get("split") or "all", []).append(row)
+        if math.isfinite(x) and math.isfinite(y):
+            split = row.get("split") or "all"
+            grouped.setdefault(split if isinstance(split, str) else str(split), []).append(row)
     out = {}
     for split, records in grouped.items():
         points = {row[by]: row["value"] for row in records}  # later records win
@@ -57,16 +58,39 @@ def export_rows(run: Run, rows: Iterable[dict]) -> Iterable[dict[str, Any]]:
 EXPORT_FIELDS = ("run", "command", "step", "epoch", "split", "name", "value", "time")
 
 
-@dataclass
-class MetricsFollower:
-    """Reads a run's metrics.jsonl incrementally: each poll returns only the new complete lines.
+POLL_LIMIT = 8_000_000  # bytes one poll reads at most; a bigger backlog comes over the next polls
 
-    Used by `runs tail` and by the browser's live curves, so a run that is still writing
-    costs one small read per poll instead of re-reading the whole file.
+
+@dataclass
+class FileFollower:
+    """Reads an append-only file incrementally: each poll returns only the new complete lines.
+
+    Used by `runs tail` and by the browser's live views, so a run that is still writing
+    costs one small, bounded read per poll instead of re-reading the whole file.
     """
 
     path: Path
     offset: int = 0
+
+    def poll_bytes(self) -> bytes:
+        """New complete lines since the last poll; a last line without its newline waits for the next poll."""
+        chunk, self.offset = read_tail(self.path, self.offset, POLL_LIMIT)
+        return chunk
+
+    def skip_to_last(self, lines: int, window: int = 1_000_000) -> None:
+        """Start after all but the last `lines` complete lines (looking back at most `window` bytes)."""
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return
+        start = max(0, size - window)
+        chunk, end = read_tail(self.path, start, window)
+        kept = chunk.splitlines(keepends=True)[1 if start else 0:]  # a window's first line is cut
+        self.offset = end - sum(len(line) for line in (kept[-lines:] if lines else []))
+
+
+class MetricsFollower(FileFollower):
+    """Follows a run's metrics.jsonl: each poll returns the new records."""
 
     @classmethod
     def for_run(cls, run: Run) -> "MetricsFollower":
@@ -74,23 +98,18 @@ class MetricsFollower:
         return cls(run.path / METRICS_FILE)
 
     def poll(self) -> list[dict]:
-        """New records since the last poll; a last line without its newline waits for the next poll."""
-        try:
-            with open(self.path, "rb") as fh:
-                fh.seek(self.offset)
-                chunk = fh.read()
-        except OSError:
-            return []
-        end = chunk.rfind(b"\n")
-        if end < 0:
-            return []
-        self.offset += end + 1
-        rows = []
-        for line in chunk[:end].splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue  # a garbled line: skip it, as the store's reader does
-            if isinstance(row, dict):
-                rows.append(row)
-        return rows
+        """New records since the last poll (garbled lines skipped, as the store's reader does)."""
+        return parse_metric_lines(self.poll_bytes())
+
+
+class LogFollower(FileFollower):
+    """Follows a run's console.log: each poll returns the new lines, as text."""
+
+    @classmethod
+    def for_run(cls, run: Run) -> "LogFollower":
+        """A follower at the start of `run`'s console.log."""
+        return cls(run.path / CONSOLE_FILE)
+
+    def poll(self) -> list[str]:
+        """New lines since the last poll, without their newlines (undecodable bytes as U+FFFD)."""
+        return self.poll_bytes().decode("utf-8", "replace").splitlines()

@@ -16,30 +16,31 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from nnlab.errors import NnlabError
 from nnlab.runs.recorder import LiveTable, Progress, Recorder
 from nnlab.runs.store import RunStore, RunWriter
 from nnlab.view.format import plain
-
-IMAGE_MODES = ("auto", "kitty", "sixel", "halfblock", "none")
+from nnlab.view.graphics import MODES
 
 
 def image_mode_for(console: Console, mode: str) -> str:
-    """What `mode` means on this console: `halfblock`, `kitty`, `sixel` or `pointer` (a line naming the PNG).
+    """What `--images mode` means on this console: `halfblock`, `kitty`, `sixel` or `pointer`
+    (one line naming the PNG).
 
-    `auto` draws half-blocks on a terminal and a pointer elsewhere; `none` always gives a pointer.
-    kitty and Sixel are drawn as half-blocks until nnlab.view.graphics provides them.
+    `auto` draws half-blocks on a terminal and a pointer elsewhere (logs, pipes); `none`
+    always gives the pointer. Raises NnlabError for an unknown mode.
     """
-    if mode not in IMAGE_MODES:
-        raise ValueError(f"unknown image mode '{mode}'; use one of {', '.join(IMAGE_MODES)}")
+    if mode not in MODES:
+        raise NnlabError(f"unknown --images '{mode}'; use one of {', '.join(MODES)}")
     if mode == "none" or (mode == "auto" and not console.is_terminal):
         return "pointer"
-    return "halfblock"
+    return "halfblock" if mode == "auto" else mode
 
 
 class ConsoleRecorder(Recorder):
     """Records like Recorder and draws on a Rich console (stderr when stdout carries JSON).
 
-    `images` is one of IMAGE_MODES (the shared `--images` option).
+    `images` is the shared `--images` value: auto, kitty, sixel, halfblock or none.
     """
 
     def __init__(self, run: RunWriter | None = None, store: RunStore | None = None, console: Console | None = None,
@@ -78,11 +79,12 @@ class ConsoleRecorder(Recorder):
             shown = f"{title}: see {where}" if where else f"{title} (not drawn: not a terminal)"
             self.console.print(escape(f"image {shown}".rstrip()), highlight=False, soft_wrap=True)
             return
-        from nnlab.view.terminal import halfblock
+        from nnlab.view.graphics import detect, render_image
 
+        graphics = detect(mode)  # kitty or Sixel fall back to half-blocks where they cannot work
         if title:
             self.console.print(f"[bold]{escape(title)}[/]")
-        self.console.print(halfblock(image, max_width=max(20, self.console.width - 2)))
+        self.console.print(render_image(image, graphics, max_width=max(20, self.console.width - 2)))
 
     def plot(self, series, *, title="", xlabel="", ylabel="", logy=False) -> None:
         from nnlab.view.terminal import line_plot

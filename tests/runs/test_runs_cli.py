@@ -105,8 +105,13 @@ def test_show_text_and_json(runs):
 
 
 def test_show_images_and_unreadable(runs):
-    result = invoke("show", "latest", "--runs-dir", str(runs["root"]), "--images")
-    assert result.exit_code == 0
+    drawn = invoke("show", runs["a"].id, "--runs-dir", str(runs["root"]), "--images", "halfblock")
+    assert drawn.exit_code == 0 and "▀" in drawn.output and "centers.png" in drawn.output
+    # auto, and stdout is not a terminal: one line naming each PNG instead of blocks
+    pointed = invoke("show", runs["a"].id, "--runs-dir", str(runs["root"]), "--images", "auto")
+    assert pointed.exit_code == 0 and "▀" not in pointed.output
+    assert str(runs["a"].path / "artifacts" / "centers.png") in pointed.output
+    one_line_error(invoke("show", runs["a"].id, "--runs-dir", str(runs["root"]), "--images", "bogus"))
     bad = invoke("show", str(runs["bad"]), "--runs-dir", str(runs["root"]))
     assert bad.exit_code == 0 and "unreadable" in bad.output and "run.json" in bad.output
 
@@ -162,10 +167,53 @@ def test_rm_asks_first(runs):
 
 
 def test_rm_refuses_a_live_run(tmp_runs):
-    writer = make_run(tmp_runs, status="running")
+    writer = make_run(tmp_runs, status="running")  # this test's own process: alive
     line = one_line_error(invoke("rm", writer.id, "--yes", "--runs-dir", str(tmp_runs)))
-    assert "still running" in line and writer.path.exists()
-    assert invoke("rm", writer.id, "--yes", "--force", "--runs-dir", str(tmp_runs)).exit_code == 0
+    assert "still running" in line and "stop it first" in line and str(writer.info["pid"]) in line
+    assert writer.path.exists()
+    assert invoke("rm", writer.id, "--yes", "--force", "--runs-dir", str(tmp_runs)).exit_code == 2  # no override
+    assert writer.path.exists()
+    make_stale(writer)  # its process is gone: now it may go
+    assert invoke("rm", writer.id, "--yes", "--runs-dir", str(tmp_runs)).exit_code == 0 and not writer.path.exists()
+
+
+def test_rm_deletes_only_run_folders_directly_under_the_root(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    run = make_run(root, image=False)
+    keep = tmp_path / "precious.txt"
+    keep.write_text("the user's file")
+    outside = tmp_path / "elsewhere"  # a run folder outside the root
+    (outside / "artifacts").mkdir(parents=True)
+    (outside / "run.json").write_text(run.path.joinpath("run.json").read_text())
+    (root / "src").mkdir()  # a folder under the root that is no run
+    (root / "2026-01-01T00-00-00_link_abcdef").symlink_to(outside, target_is_directory=True)
+    refs = [str(root / ".."), str(root), str(outside), str(root / "src"), "src",
+            str(root / "2026-01-01T00-00-00_link_abcdef"), str(root / ".." / "runs" / run.id), ""]
+    for ref in refs:
+        line = one_line_error(invoke("rm", ref, "--yes", "--runs-dir", str(root)))
+        assert "Traceback" not in line
+    monkeypatch.chdir(root)  # the runs root is the current folder: `.` must not empty it
+    one_line_error(invoke("rm", ".", "--yes", "--runs-dir", "."))
+    one_line_error(invoke("rm", "", "--yes", "--runs-dir", "."))
+    assert keep.read_text() == "the user's file" and outside.joinpath("run.json").exists()
+    assert (root / "src").is_dir() and run.path.is_dir() and (root / "2026-01-01T00-00-00_link_abcdef").is_symlink()
+    assert invoke("rm", run.id, "--yes", "--runs-dir", ".").exit_code == 0 and not run.path.exists()
+
+
+def test_export_never_overwrites_a_run_file_or_an_existing_file(runs, tmp_path):
+    root, run = runs["root"], runs["a"]
+    metrics = run.path / "metrics.jsonl"
+    before = metrics.read_bytes()
+    for target in (metrics, run.path / "run.json", run.path / "artifacts" / "new.csv", root / "all.csv"):
+        line = one_line_error(invoke("export", run.id, "-o", str(target), "--force", "--runs-dir", str(root)))
+        assert "refusing" in line
+    assert metrics.read_bytes() == before and not (root / "all.csv").exists()
+    out = tmp_path / "m.csv"
+    out.write_text("keep me")
+    assert "--force" in one_line_error(invoke("export", run.id, "-o", str(out), "--runs-dir", str(root)))
+    assert out.read_text() == "keep me"
+    assert invoke("export", run.id, "-o", str(out), "--force", "--runs-dir", str(root)).exit_code == 0
+    assert out.read_text().startswith("run,command,step") and sorted(p.name for p in tmp_path.iterdir()) == ["m.csv", "runs"]
 
 
 # ---- tail ---------------------------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""`nnlab runs export` and `nnlab runs rm`: the commands that write or delete files."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from nnlab.cli.commands.runs import RunRefs, readable, resolve, run_errors, runs_app, store_at
+from nnlab.cli.common import fail, make_console
+from nnlab.cli.options import RunsDirOpt
+
+
+# ---- export -------------------------------------------------------------------------------
+
+@runs_app.command("export")
+def export(
+    run_refs: RunRefs,
+    csv_output: Annotated[bool, typer.Option("--csv", help="CSV, long format: one row per metric value (the default).")] = True,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (never inside a run folder) instead of stdout.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --output file if it exists.")] = False,
+    runs_dir: RunsDirOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON lines instead of CSV.")] = False,
+) -> None:
+    """Metrics of one or more runs in long format (run, command, step, epoch, split, name, value, time)."""
+    from nnlab.runs.files import atomic_output
+    from nnlab.view.format import plain
+
+    store = store_at(runs_dir)
+    runs = resolve(store, run_refs)
+    readable(runs)
+    if output is None:
+        _write_export(sys.stdout, runs, json_output)
+        return
+    with run_errors():
+        store.check_output(output)
+    if output.exists() and not force:
+        fail(escape(plain(f"{output} exists; pass --force to replace it, or choose another --output")))
+    with run_errors():
+        with atomic_output(output, newline="") as out:
+            count = _write_export(out, runs, json_output)
+    make_console().print(plain(f"{count} metric values from {len(runs)} run(s) written to {output}"),
+                         soft_wrap=True, markup=False)
+
+
+def _write_export(out, runs: list, json_output: bool) -> int:
+    """Write the runs' metric records to `out` as CSV or JSON lines; returns how many."""
+    import json
+
+    from nnlab.runs import series
+    from nnlab.view.format import plain
+
+    writer = None if json_output else csv.DictWriter(out, fieldnames=series.EXPORT_FIELDS)
+    if writer:
+        writer.writeheader()
+    count = 0
+    for run in runs:
+        for row in series.export_rows(run, run.metrics()):
+            count += 1
+            if writer:  # strings from the file as printable text (an undecodable name cannot be written)
+                writer.writerow({k: plain(v, 10**6) if isinstance(v, str) else v for k, v in row.items()})
+            else:
+                out.write(json.dumps(row) + "\n")
+    return count
+
+
+# ---- rm -----------------------------------------------------------------------------------
+
+@runs_app.command("rm")
+def rm(
+    run_refs: RunRefs,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    runs_dir: RunsDirOpt = None,
+) -> None:
+    """Delete runs (their whole folders, directly under the runs root). Asks first unless --yes.
+
+    A run still running on this machine is refused: stop it first.
+    """
+    from rich.text import Text
+
+    from nnlab.runs import query
+    from nnlab.view.format import plain
+    from nnlab.view.overview import status_text
+
+    store = store_at(runs_dir)
+    runs = list({str(run.path): run for run in resolve(store, run_refs)}.values())
+    with run_errors():
+        for run in runs:
+            store.check_removable(run)
+    console = make_console()
+    for run in runs:
+        console.print(Text.assemble(f"  {plain(run.id)}  {plain(run.command)}  ",
+                                    status_text(query.status_of(run))))
+    if not yes:
+        try:
+            confirmed = typer.confirm(f"Delete these {len(runs)} run(s)?", default=False)
+        except (typer.Abort, EOFError):
+            confirmed = False
+        if not confirmed:
+            console.print("nothing deleted (pass --yes to skip the question)")
+            raise typer.Exit(1)
+    with run_errors():
+        for run in runs:
+            store.remove(run)
+    console.print(f"deleted {len(runs)} run(s)")
