@@ -10,6 +10,8 @@ from torch import nn
 from nnlab.core.data import load_dataset
 from nnlab.core.models.kmeans import KMeansNet
 from nnlab.experiments.kmeans.config import KMeansConfig
+from nnlab.experiments.clustering import Clustering, report_clustering
+from nnlab.experiments.kmeans.report import WHY_DEAD
 from nnlab.experiments.kmeans.run import analyse, collapsed_centers, run
 from nnlab.errors import NnlabError
 from nnlab.runs.recorder import Recorder
@@ -85,3 +87,32 @@ def test_acceptance_real_mnist_ten_epochs(shared_data):
     result = run(KMeansConfig(data_dir=str(shared_data)), Recorder())
     assert result["dataset"] == "mnist" and result["network"]["total"] == 60000
     assert result["network"]["accuracy"] > 0.5 and abs(result["network"]["inertia"] - result["lloyd"]["inertia"]) < 5
+
+
+class WarningsRecorder(Recorder):
+    """A silent recorder that keeps the warnings it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def test_random_init_blames_the_random_pixels(idx_data_dir):
+    recorder = WarningsRecorder()
+    run(KMeansConfig(init="random", epochs=1, data_dir=str(idx_data_dir), lloyd=False), recorder)
+    collapse = [w for w in recorder.warnings if "mode collapse" in w]
+    assert collapse and "Random pixels in [0,1]" in collapse[0]
+
+
+@pytest.mark.parametrize("init", ["exemplar", "samples", "kmeans++"])
+def test_data_inits_explain_collapse_without_random_pixels(init):
+    clustering = Clustering(np.array([[5, 0], [5, 0]]), [10, 0], 0.5, 0.0, 1.0, ["centre 1 wins no image (dead)"])
+    recorder = WarningsRecorder()
+    report_clustering(recorder, "network", clustering, ["0", "1"], WHY_DEAD[init])
+    (text,) = recorder.warnings
+    assert "centre 1 wins no image" in text and "Random pixels" not in text and f"--init {init}" in text
+    if init == "exemplar":
+        assert "atypical image" in text and "taken over by neighbouring centres" in text

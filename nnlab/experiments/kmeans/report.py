@@ -22,8 +22,8 @@ WHY_DEAD = {
     "samples": _STARVED + "With --init samples the centres started as random training images: two of one digit "
                           "compete for the same cell and one starves, while a digit with no image among them "
                           "is shared by its neighbours. --init kmeans++ starts the centres spread out.",
-    "kmeans++": _STARVED + "kmeans++ spreads the starting centres out, but a start on an outlier image can "
-                           "stay nobody's nearest. Another --seed picks other starts.",
+    "kmeans++": _STARVED + "With --init kmeans++ the starting centres are spread out, but a start on an outlier "
+                           "image can stay nobody's nearest. Another --seed picks other starts.",
 }
 
 
