@@ -138,7 +138,7 @@ def read_pickle(path: Path, max_bytes: int = MAX_FILE_BYTES):
         if size > max_bytes:
             raise NnlabError(f"{path} is {size:,} bytes, more than a CIFAR-10 batch ({max_bytes:,} at most). {fix}")
         with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)  # read whole: a file object would be asked for any length
+            data = fh.read()  # whole, and below the cap: unpickling a file object asks it for any length
         return _plain(_RestrictedUnpickler(io.BytesIO(data), _Budget(MAX_ARRAY_BYTES)).load())
     except ForeignObject as exc:
         raise NnlabError(f"{path} holds a foreign object ({exc.message}); CIFAR-10 batches hold only dicts, "
