@@ -67,6 +67,7 @@ REGISTRY: dict[str, Experiment] = {e.name: e for e in (
     Experiment("cae generate", "autoencoders", "GenerateConfig", "run_generate", "latent",
                preflight="preflight_generate"),
     Experiment("cae cluster", "autoencoders", "ClusterConfig", "run_cluster", "latent", preflight="preflight_cluster"),
+    Experiment("backprop", "backprop", "BackpropConfig", kind="tool"),
     Experiment("adam", "adam", "AdamConfig", kind="tool", group_help="A 1-D optimizer lab: gd, momentum, Adam step "
                "by step (question 1); `adam escape` for the bump."),
     Experiment("adam escape", "adam", "EscapeConfig", "run_escape", kind="tool"),

@@ -10,6 +10,7 @@ from nnlab.experiments.backprop.hand import Trace
 from nnlab.experiments.backprop.network import Network
 
 QUANTITIES = ("z", "a", "delta", "grad_weights", "grad_biases", "new_weights", "new_biases")
+RELATIVE_TOLERANCE = 1e-9  # both sides are float64: ~1e-16 of rounding, so 1e-9 only trips on a real error
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,12 @@ class Agreement:
     max_abs_diff: float
     per_quantity: dict[str, float]  # quantity -> largest difference over the layers (and "cost")
     worst: str  # where the largest difference is, e.g. "layers[1].delta"
+    scale: float  # the largest |number| autograd produced
+
+    @property
+    def agrees(self) -> bool:
+        """Every difference within RELATIVE_TOLERANCE of the numbers' scale."""
+        return self.max_abs_diff <= RELATIVE_TOLERANCE * (1.0 + self.scale)
 
 
 def _torch_activation(name: str, z):
@@ -82,12 +89,14 @@ def compare(trace: Trace, reference: dict) -> Agreement:
     """Every number of the hand trace against autograd's."""
     per = {"cost": abs(trace.cost - reference["cost"])}
     worst, where = per["cost"], "cost"
+    scale = abs(reference["cost"])
     for i, (mine, theirs) in enumerate(zip(trace.layers, reference["layers"])):
         for name in QUANTITIES:
             diff = float(np.max(np.abs(getattr(mine, name) - theirs[name])))
+            scale = max(scale, float(np.max(np.abs(theirs[name]))))
             if not np.isfinite(diff):
                 diff = float("inf")
             per[name] = max(per.get(name, 0.0), diff)
             if diff > worst:
                 worst, where = diff, f"layers[{i}].{name}"
-    return Agreement(worst, per, where)
+    return Agreement(worst, per, where, scale)

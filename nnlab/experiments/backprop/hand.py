@@ -30,6 +30,10 @@ DERIVATIVE_TEXT = {
     "relu": "σ'(z) = 1 if z > 0 else 0",
     "tanh": "σ'(z) = 1 - tanh²(z)",
 }
+GRADIENT_TEXT = {
+    "quadratic": "∇_a C = a - y",
+    "cross-entropy": "∇_a C = (a - y)/(a(1 - a))",
+}
 COST_TEXT = {
     "quadratic": "C = ½ Σ_j (a^L_j - y_j)²",
     "cross-entropy": "C = -Σ_j [y_j ln a^L_j + (1 - y_j) ln(1 - a^L_j)]",
@@ -144,9 +148,10 @@ def output_error(cost: str, activation: str, z: np.ndarray, a: np.ndarray, y: np
                                                    f"(BP1 for softmax, {cost} cost)")
     grad = cost_gradient(cost, a, y)
     d = derivative(activation, z, a)
-    if activation == "linear":
-        return grad * d, f"δ^L = ∇_a C ⊙ σ'(z^L) = ∇_a C  (BP1, linear: {DERIVATIVE_TEXT['linear']})"
-    return grad * d, f"δ^L = ∇_a C ⊙ σ'(z^L)  (BP1, {DERIVATIVE_TEXT[activation]})"
+    if activation == "linear":  # only quadratic reaches here: cross-entropy needs outputs in (0, 1)
+        return grad * d, (f"δ^L = ∇_a C ⊙ σ'(z^L) = a^L - y  (BP1, linear: {DERIVATIVE_TEXT['linear']}, "
+                          f"{GRADIENT_TEXT[cost]})")
+    return grad * d, f"δ^L = ∇_a C ⊙ σ'(z^L)  (BP1, {GRADIENT_TEXT[cost]}, {DERIVATIVE_TEXT[activation]})"
 
 
 def hidden_error(activation: str, l: int, d: np.ndarray, w_next: np.ndarray, delta_next: np.ndarray) -> tuple[np.ndarray, str]:

@@ -32,6 +32,8 @@ MAX_LAYERS = 16
 MAX_UNITS = 256  # per layer, and for the input: every number is printed, so keep it readable
 MAX_ABS = 1e6  # larger weights only overflow exp(); nothing pedagogical lives there
 TOP_KEYS = ("layers", "input", "target", "cost", "learning_rate")
+OPTIONAL_KEYS = ("description",)  # a line saying what the network is for, shown with the results
+MAX_DESCRIPTION = 500
 LAYER_KEYS = ("weights", "biases", "activation")
 
 
@@ -53,13 +55,14 @@ class Network:
     target: np.ndarray  # (n_L,)
     cost: str
     learning_rate: float
+    description: str = ""
 
     def to_json(self) -> dict:
         """The network in the file format (what was read, after checking)."""
         return {"layers": [{"weights": layer.weights.tolist(), "biases": layer.biases.tolist(),
                             "activation": layer.activation} for layer in self.layers],
                 "input": self.input.tolist(), "target": self.target.tolist(), "cost": self.cost,
-                "learning_rate": self.learning_rate}
+                "learning_rate": self.learning_rate} | ({"description": self.description} if self.description else {})
 
 
 def read_json_file(path: str | Path, what: str = "network file") -> Any:
@@ -104,7 +107,7 @@ def parse_network(obj: Any) -> Network:
     if not isinstance(obj, dict):
         raise NnlabError(f"the network file must hold a JSON object with keys {', '.join(TOP_KEYS)}; "
                          f"got {_kind(obj)}")
-    _known_keys(obj, TOP_KEYS, "")
+    _known_keys(obj, TOP_KEYS + OPTIONAL_KEYS, "")
     for key in TOP_KEYS:
         if key not in obj:
             raise NnlabError(f"{key}: missing (the file needs {', '.join(TOP_KEYS)})")
@@ -130,7 +133,10 @@ def parse_network(obj: Any) -> Network:
     lr = obj["learning_rate"]
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= MAX_ABS:
         raise NnlabError(f"learning_rate: expected a positive number at most {MAX_ABS:g}, got {lr!r}")
-    return Network(tuple(layers), x, y, cost, float(lr))
+    description = obj.get("description", "")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise NnlabError(f"description: expected a string of at most {MAX_DESCRIPTION} characters, got {_kind(description)}")
+    return Network(tuple(layers), x, y, cost, float(lr), description)
 
 
 def _layer(raw: Any, where: str, n_in: int) -> Layer:
