@@ -15,7 +15,6 @@ import copy
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -38,34 +37,6 @@ def _one_thread():
         yield
     finally:
         torch.set_num_threads(n)
-
-
-# ---- registry ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """A model ``receptive --model`` can analyse: a zero-argument factory and its input (C, H, W)."""
-
-    name: str
-    factory: Callable[[], nn.Module]
-    input_shape: tuple[int, int, int]
-    description: str = ""
-
-
-_REGISTRY: dict[str, ModelEntry] = {}
-
-
-def register_model(name: str, factory: Callable[[], nn.Module], input_shape: tuple[int, int, int],
-                   description: str = "") -> None:
-    """Make ``factory()`` available as ``nnlab receptive --model NAME`` (input shape is C, H, W)."""
-    _REGISTRY[name] = ModelEntry(name, factory, tuple(input_shape), description)  # type: ignore[arg-type]
-
-
-def registered_models() -> dict[str, ModelEntry]:
-    """All registered models, importing ``nnlab.tools.receptive_zoo`` first so built-ins are there."""
-    import nnlab.tools.receptive_zoo  # noqa: F401  (registers nnlab's own models on import)
-
-    return dict(sorted(_REGISTRY.items()))
 
 
 # ---- analytic walk ----------------------------------------------------------------------------

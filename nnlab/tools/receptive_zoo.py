@@ -3,17 +3,43 @@
 Every entry of ``nnlab.core.models.CONV_MODELS`` joins automatically: classifiers whole, and
 autoencoders through their ``encoder`` (the decoder's upsampling has no receptive field to
 speak of). Models with another input shape register here with ``register_model``.
+
+The registry lives here, not in ``receptive_model`` (the walker), so neither imports the other.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from torch import nn
 
 from nnlab.core.models import CONV_MODELS
 from nnlab.core.models.autoencoders import Autoencoder
-from nnlab.tools.receptive_model import register_model
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model ``receptive --model`` can analyse: a zero-argument factory and its input (C, H, W)."""
+
+    name: str
+    factory: Callable[[], nn.Module]
+    input_shape: tuple[int, int, int]
+    description: str = ""
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, factory: Callable[[], nn.Module], input_shape: tuple[int, int, int],
+                   description: str = "") -> None:
+    """Make ``factory()`` available as ``nnlab receptive --model NAME`` (input shape is C, H, W)."""
+    _REGISTRY[name] = ModelEntry(name, factory, tuple(input_shape), description)  # type: ignore[arg-type]
+
+
+def registered_models() -> dict[str, ModelEntry]:
+    """All registered models, nnlab's own included, by name."""
+    return dict(sorted(_REGISTRY.items()))
 
 
 def _encoder_of(ctor: Callable[[], nn.Module]) -> Callable[[], nn.Module]:

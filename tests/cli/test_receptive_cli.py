@@ -82,10 +82,10 @@ def test_table_file_with_a_bad_line_names_it(tmp_path):
 def test_model_walk_and_autograd_agree(monkeypatch):
     from torch import nn
 
-    from nnlab.tools import receptive_model
+    from nnlab.tools import receptive_zoo
 
-    monkeypatch.setattr(receptive_model, "_REGISTRY", dict(receptive_model._REGISTRY))
-    receptive_model.register_model(
+    monkeypatch.setattr(receptive_zoo, "_REGISTRY", dict(receptive_zoo._REGISTRY))
+    receptive_zoo.register_model(
         "tiny", lambda: nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                                       nn.Conv2d(2, 2, 3), nn.Flatten(), nn.LazyLinear(3)),
         (1, 12, 12), "a test model")

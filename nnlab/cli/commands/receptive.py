@@ -113,7 +113,8 @@ def _compare(rows, found, hw):
 
 
 def _run_model(name: str, input_hw: Optional[str], json_output: bool, console: Console) -> None:
-    from nnlab.tools.receptive_model import measure_layers, registered_models, walk
+    from nnlab.tools.receptive_model import measure_layers, walk
+    from nnlab.tools.receptive_zoo import registered_models
 
     models = registered_models()
     if name not in models:
@@ -212,7 +213,7 @@ def receptive(
     """Receptive field, jump, start and output size of each layer of a conv/pool stack."""
     console = make_console(json_output)
     if list_models:
-        from nnlab.tools.receptive_model import registered_models
+        from nnlab.tools.receptive_zoo import registered_models
 
         models = registered_models()
         if json_output:
