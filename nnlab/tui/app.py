@@ -17,11 +17,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from nnlab.errors import NnlabError
 from nnlab.runs.store import Run, RunStore
 from nnlab.tui.compare import CompareScreen
-from nnlab.tui.detail import RunScreen
+from nnlab.tui.detail import HALFBLOCK, RunScreen
 from nnlab.tui.runs_table import COLUMNS, SORTABLE, RunsTable
+from nnlab.tui.tables import ConfirmScreen
 from nnlab.tui.widgets import HelpScreen
+from nnlab.view.graphics import Graphics
 
 TABLE_POLL_S = 2.0
 
@@ -33,9 +36,10 @@ class RunsScreen(Screen):
         Binding("q", "app.quit", "Quit"),
         Binding("slash", "focus_filter", "Filter"),
         Binding("c", "compare", "Compare"),
+        Binding("d", "delete", "Delete"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("x", "clear_selection", "Unselect all", show=False),
-        Binding("r", "reload", "Reload", show=False),
+        Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
     def __init__(self, store: RunStore, poll_s: float = TABLE_POLL_S) -> None:
@@ -102,7 +106,11 @@ class RunsScreen(Screen):
 
     @on(RunsTable.Opened)
     def _open(self, event: RunsTable.Opened) -> None:
-        self.app.push_screen(RunScreen(event.run))
+        table = self.query_one(RunsTable)
+        run_id = event.run.id
+        self.app.push_screen(RunScreen(event.run, graphics=self.app.graphics, store=self.store,
+                                       export_dir=self.app.export_dir,
+                                       children=lambda: table.children_of(run_id)))
 
     @on(RunsTable.Changed)
     def _status_line(self) -> None:
@@ -143,6 +151,31 @@ class RunsScreen(Screen):
             return
         self.app.push_screen(CompareScreen(runs))
 
+    def action_delete(self) -> None:
+        """d: delete the selected runs (or the one under the cursor), after a yes/no question."""
+        table = self.query_one(RunsTable)
+        runs = table.selected_runs() or [r for r in [table.current_run()] if r is not None]
+        if not runs:
+            return
+        what = f"run {runs[0].id}" if len(runs) == 1 else f"{len(runs)} selected runs"
+        question = f"Delete {what}? Its folder and every file in it are removed for good."
+        self.app.push_screen(ConfirmScreen(question), lambda yes: self._delete(runs) if yes else None)
+
+    def _delete(self, runs: list[Run]) -> None:
+        removed, refused = [], []
+        for run in runs:
+            try:
+                self.store.remove(run)
+            except NnlabError as exc:
+                refused.append(exc.message)
+            else:
+                removed.append(run.id)
+        self.query_one(RunsTable).update_runs([], removed)
+        if removed:
+            self.notify(f"deleted {len(removed)} run{'s' if len(removed) > 1 else ''}")
+        for message in refused:
+            self.notify(message, severity="error", timeout=8)
+
     def action_clear_selection(self) -> None:
         self.query_one(RunsTable).clear_selection()
 
@@ -160,9 +193,12 @@ class BrowseApp(App):
         Binding("t", "toggle_theme", "Light/dark", show=False),
     ]
 
-    def __init__(self, store: RunStore, *, theme: str | None = None, poll_s: float = TABLE_POLL_S) -> None:
+    def __init__(self, store: RunStore, *, theme: str | None = None, poll_s: float = TABLE_POLL_S,
+                 graphics: Graphics = HALFBLOCK, export_dir: Path | None = None) -> None:
         super().__init__()
+        self.export_dir = export_dir or Path.cwd()  # where CSV exports go by default
         self.store = store
+        self.graphics = graphics  # decided before the app starts (nnlab.view.graphics.detect)
         self.poll_s = poll_s
         self.started_at = time.perf_counter()
         self.loaded_at: float | None = None  # when the table was first filled (benchmark, tests)
@@ -186,6 +222,7 @@ class BrowseApp(App):
         if isinstance(screen, RunsScreen):
             table = screen.query_one(RunsTable)
             yield SystemCommand("Compare selected runs", "Overlay curves and diff configs", screen.action_compare)
+            yield SystemCommand("Delete runs", "Delete the selected runs (asks first)", screen.action_delete)
             yield SystemCommand("Clear selection", "Unselect every run", screen.action_clear_selection)
             yield SystemCommand("Clear filter", "Show every run", screen.action_clear_filter)
             yield SystemCommand("Reload runs", "Read the runs folder again", screen.action_reload)
@@ -198,6 +235,10 @@ class BrowseApp(App):
 
 
 def make_app(runs_dir: str | Path | None = None, *, theme: str | None = None,
-             poll_s: float = TABLE_POLL_S) -> BrowseApp:
-    """Build the browser for the runs under `runs_dir` (default: $NNLAB_RUNS, else ./runs)."""
-    return BrowseApp(RunStore(runs_dir), theme=theme, poll_s=poll_s)
+             poll_s: float = TABLE_POLL_S, graphics: Graphics = HALFBLOCK,
+             export_dir: Path | None = None) -> BrowseApp:
+    """Build the browser for the runs under `runs_dir` (default: $NNLAB_RUNS, else ./runs).
+
+    `graphics` says how images are drawn; detect it before calling (it asks the terminal).
+    """
+    return BrowseApp(RunStore(runs_dir), theme=theme, poll_s=poll_s, graphics=graphics, export_dir=export_dir)

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from nnlab.errors import NnlabError
 from nnlab.runs import query, series
 from nnlab.runs.store import Run
-from nnlab.tui.detail import CURVE_BINDINGS, CurveActions, CurveState
+from nnlab.tui.curves import CURVE_BINDINGS, CurveActions, CurveState
 from nnlab.tui.widgets import CurvePlot
 from nnlab.view.overview import diff_table
 
@@ -32,7 +32,8 @@ class CompareScreen(CurveActions, Screen):
     """Overlaid curves of the selected runs and their config diff."""
 
     BINDINGS = [
-        Binding("escape,q", "back", "Back"),
+        Binding("escape", "back", "Back"),
+        Binding("q", "app.quit", "Quit"),
         Binding("1", "tab('curves')", "Curves", show=False),
         Binding("2", "tab('diff')", "Diff", show=False),
         *CURVE_BINDINGS,
@@ -98,7 +99,7 @@ class CompareScreen(CurveActions, Screen):
             for split, xy in series.curves(self.metrics.get(run.id, []), name, self.curve.by).items():
                 if self.curve.split in ("all", split):
                     lines[f"{run_label(run, self.runs)} {split}"] = xy
-        info.update(Text.from_markup(self.curve.describe() + "[dim] · f split[/]"))
+        info.update(Text.from_markup(self.curve.describe(" · f split")))
         self.query_one("#compare-plot", CurvePlot).show(lines, title=name, xlabel=self.curve.by,
                                                          logy=self.curve.logy)
 

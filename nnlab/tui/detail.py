@@ -1,115 +1,72 @@
-"""One run's screen: overview (facts, config, summary, artifacts), metric curves, images.
+"""One run's screen: overview, curves (and the numbers under them), images, console log, trials.
 
-Files are read in thread workers; a running run's new metrics are polled every second.
+Files are read in thread workers; a running run's new metrics, log lines and trials are
+polled every second.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import ScrollableContainer, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from nnlab.errors import NnlabError
-from nnlab.runs import images, query, series
-from nnlab.runs.store import Run
-from nnlab.tui.widgets import CurvePlot, ImageView
+from nnlab.runs import images, series
+from nnlab.runs.store import Run, RunStore
+from nnlab.tui.curves import CURVE_BINDINGS, CurveActions, CurveState
+from nnlab.tui.imagepane import ImagePane
+from nnlab.tui.logpane import LogFollower, LogPane
+from nnlab.tui.study import Study, StudyPane, read_study
+from nnlab.tui.tables import ConfirmScreen, NumberTable, PathScreen, check_export_target, write_csv
+from nnlab.tui.values import VALUE_COLUMNS, ValuesPane
+from nnlab.tui.widgets import CurvePlot
+from nnlab.view.graphics import Graphics
 from nnlab.view.overview import run_overview, run_title
 
 LIVE_POLL_S = 1.0
-MAX_ZOOM = 4
-
-
-@dataclass
-class CurveState:
-    """What the curves show: which metric, against epochs or steps, log-y, which split."""
-
-    names: list[str] = field(default_factory=list)
-    index: int = 0
-    by: str = "epoch"
-    logy: bool = False
-    split: str = "all"  # all, or one split (compare screen)
-
-    @property
-    def name(self) -> str | None:
-        """The metric shown, or None when the run has none."""
-        return self.names[self.index % len(self.names)] if self.names else None
-
-    def choose_axis(self, rows: list[dict]) -> None:
-        """Per epoch when there are enough epochs to draw a line, else per step."""
-        epochs = {r.get("epoch") for r in rows if r.get("epoch") is not None}
-        self.by = "epoch" if len(epochs) >= 5 else "step"
-
-    def describe(self) -> str:
-        """The info line above the plot (Rich markup)."""
-        split = "" if self.split == "all" else f" · {self.split} only"
-        return (f"{self.name or 'no metric'} · per {self.by} · {'log' if self.logy else 'linear'} y{split}"
-                f"   [dim]m metric · e epoch/step · l log-y[/]")
-
-
-CURVE_BINDINGS = [
-    Binding("m", "metric(1)", "Metric"),
-    Binding("M", "metric(-1)", "Prev metric", show=False),
-    Binding("e", "toggle_axis", "Epoch/step"),
-    Binding("l", "toggle_log", "Log-y"),
-]
-
-
-class CurveActions:
-    """The curve keys (metric, epoch/step, log-y) for a screen with `curve`, `action_tab` and `draw_curves`."""
-
-    curve: CurveState
-
-    def action_metric(self, delta: int) -> None:
-        """Show the next (or previous) metric."""
-        if self.curve.names:
-            self.curve.index = (self.curve.index + delta) % len(self.curve.names)
-            self.action_tab("curves")
-            self.draw_curves()
-
-    def action_toggle_axis(self) -> None:
-        """Switch the x axis between epochs and steps."""
-        self.curve.by = "step" if self.curve.by == "epoch" else "epoch"
-        self.action_tab("curves")
-        self.draw_curves()
-
-    def action_toggle_log(self) -> None:
-        """Switch the y axis between linear and log."""
-        self.curve.logy = not self.curve.logy
-        self.action_tab("curves")
-        self.draw_curves()
+HALFBLOCK = Graphics("halfblock", "default")
+TABS = ("overview", "curves", "images", "log", "trials")
 
 
 class RunScreen(CurveActions, Screen):
     """Everything about one run."""
 
     BINDINGS = [
-        Binding("escape,q", "back", "Back"),
-        Binding("1", "tab('overview')", "Overview", show=False),
-        Binding("2", "tab('curves')", "Curves", show=False),
-        Binding("3", "tab('images')", "Images", show=False),
+        Binding("escape", "back", "Back"),
+        Binding("q", "app.quit", "Quit"),
+        *(Binding(str(i), f"tab('{tab}')", tab.title(), show=False) for i, tab in enumerate(TABS, 1)),
         *CURVE_BINDINGS,
+        Binding("v", "values", "Values/table"),
+        Binding("x", "export", "Export CSV", show=False),
         Binding("n", "image(1)", "Next image"),
         Binding("p", "image(-1)", "Prev image", show=False),
         Binding("plus,equals_sign", "zoom(1)", "Zoom", show=False),
         Binding("minus", "zoom(-1)", "Zoom out", show=False),
     ]
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, *, graphics: Graphics = HALFBLOCK,
+                 children: Callable[[], list[Run]] = list, store: RunStore | None = None,
+                 export_dir: Path | None = None) -> None:
         super().__init__()
         self.run = run
+        self.graphics = graphics
+        self.child_runs = children  # the run's child runs (trials), as the runs table knows them
+        self.store = store or RunStore(run.path.parent)
+        self.export_dir = export_dir or Path.cwd()  # exports go where the user works, never under the runs root
         self.rows: list[dict] = []
         self.follower = series.MetricsFollower.for_run(run)
+        self.log_follower = LogFollower.for_run(run)
         self.curve = CurveState()
-        self.images: list = []
-        self.image_index = 0
-        self.zoom = 1
-        self.image = None  # the current image as read, before fitting
+        self.summary: dict = {}
+        self.show_values = False
+        self.values_shown: list[list] = []
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -121,18 +78,22 @@ class RunScreen(CurveActions, Screen):
             with TabPane("2 Curves", id="curves"):
                 yield Static("", id="curve-info", classes="info")
                 yield CurvePlot(id="curve-plot")
+                yield ValuesPane(id="values")
             with TabPane("3 Images", id="images"):
-                yield Static("", id="image-info", classes="info")
-                with ScrollableContainer(id="image-box"):
-                    yield ImageView(id="image")
+                yield ImagePane(self.graphics, id="image-pane")
+            with TabPane("4 Log", id="log"):
+                yield LogPane(self.log_follower, id="log-pane")
+            with TabPane("5 Trials", id="trials"):
+                yield StudyPane(id="study")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#values").display = False
         self._title()
-        self.load()
+        self.load(self.child_runs())
         self.poller = None
         if self.run.info.get("status") == "running" and not self.run.error:
-            self.poller = self.set_interval(LIVE_POLL_S, self.poll)
+            self.poller = self.set_interval(LIVE_POLL_S, lambda: self.poll(self.child_runs()))
 
     def _title(self) -> None:
         self.query_one("#run-title", Static).update(run_title(self.run, prefix="run "))
@@ -140,137 +101,148 @@ class RunScreen(CurveActions, Screen):
     # ---- workers: all file reading happens here, off the UI thread ----------------------
 
     @work(thread=True, exclusive=True, group="load")
-    def load(self) -> None:
-        """Read summary, artifacts and the metrics not read yet (all of them, the first time)."""
+    def load(self, children: list[Run]) -> None:
+        """Read summary, artifacts, log and trials, and the metrics not read yet (all, the first time)."""
         run = self.run
         summary = run.summary() if not run.error else {}
         artifacts = run.artifacts() if not run.error else []
         rows = self.follower.poll() if not run.error else []
         pictures = images.image_artifacts(run) if not run.error else []
-        self.app.call_from_thread(self._loaded, summary, artifacts, rows, pictures)
+        log = self.log_follower.poll()
+        study = read_study(run, children) if children else None
+        self.app.call_from_thread(self._loaded, summary, artifacts, rows, pictures, log, study)
 
-    def _loaded(self, summary: dict, artifacts: list, rows: list[dict], pictures: list) -> None:
+    def _loaded(self, summary: dict, artifacts: list, rows: list[dict], pictures: list,
+                log: list[str], study: Study | None) -> None:
         self.rows.extend(rows)  # a reload (the run just ended) brings only the last lines
-        self.summary, self.artifacts, self.images = summary, artifacts, pictures
+        self.summary = summary
         self.curve.names = series.metric_names(self.rows)
         if not self.loaded:  # keep the user's epoch/step choice on a reload
             self.curve.choose_axis(self.rows)
         self.loaded = True
-        self.query_one("#overview-body", Static).update(run_overview(self.run, summary, artifacts, rows))
+        self.query_one("#overview-body", Static).update(run_overview(self.run, summary, artifacts, self.rows))
+        self.query_one(ValuesPane).show_summary(summary)
         self.draw_curves()
-        self.show_image()
+        self.query_one(ImagePane).set_images(pictures, artifacts)
+        self.query_one(LogPane).add(log, self.run.status == "running")
+        self.query_one(StudyPane).show(study)
 
     @work(thread=True, exclusive=True, group="poll")
-    def poll(self) -> None:
-        """New metric lines and the run's status, for a run that is still going."""
-        if not self.loaded:  # the first load is still reading: one reader of the file at a time
+    def poll(self, children: list[Run]) -> None:
+        """New metric lines, log lines, trials and the run's status, for a run that is still going."""
+        if not self.loaded:  # the first load is still reading: one reader of each file at a time
             return
         new_rows = self.follower.poll()
+        log = self.log_follower.poll()
         fresh = Run.load(self.run.path)
-        self.app.call_from_thread(self._polled, new_rows, fresh)
+        study = read_study(fresh, [Run.load(c.path) for c in children]) if children else None
+        self.app.call_from_thread(self._polled, new_rows, log, fresh, study)
 
-    def _polled(self, new_rows: list[dict], fresh: Run) -> None:
+    def _polled(self, new_rows: list[dict], log: list[str], fresh: Run, study: Study | None) -> None:
         status_changed = not fresh.error and fresh.info.get("status") != self.run.info.get("status")
         if not fresh.error:
             self.run = fresh
         if new_rows:
             self.rows.extend(new_rows)
-            names = series.metric_names(self.rows)
-            if names != self.curve.names:
-                self.curve.names = names
+            self.curve.names = series.metric_names(self.rows)
             self.draw_curves()
+        self.query_one(LogPane).add(log, self.run.status == "running")
+        if study is not None:
+            self.query_one(StudyPane).show(study)
         self._title()
         if status_changed:  # finished: summary and artifacts are now written
             if self.poller is not None and fresh.info.get("status") != "running":
                 self.poller.stop()
-            self.load()
+            self.load(self.child_runs())
 
-    # ---- curves -------------------------------------------------------------------------
+    # ---- curves and their values --------------------------------------------------------
 
     def draw_curves(self) -> None:
-        """Plot the current metric for every split."""
+        """Plot the current metric for every split, and fill the values table with the same points."""
         name = self.curve.name
         info = self.query_one("#curve-info", Static)
         plot = self.query_one("#curve-plot", CurvePlot)
+        self.values_shown = self.query_one(ValuesPane).show_values(name, self.curve.by, self.rows)
         if name is None:
             info.update("no metrics recorded" + (" yet" if self.run.status == "running" else ""))
             plot.show({})
             return
-        info.update(Text.from_markup(self.curve.describe()))
-        lines = series.curves(self.rows, name, self.curve.by)
-        plot.show(lines, title=name, xlabel=self.curve.by, logy=self.curve.logy)
+        keys = " · v plot · x export · s sort · y copy" if self.show_values else " · v values"
+        info.update(Text.from_markup(self.curve.describe(keys)))
+        plot.show(series.curves(self.rows, name, self.curve.by), title=name, xlabel=self.curve.by,
+                  logy=self.curve.logy)
 
+    def action_values(self) -> None:
+        """v: in Curves, the plot or its values table; in Images, a figure's table or its picture."""
+        tabs = self.query_one("#run-tabs", TabbedContent)
+        if tabs.active == "images":
+            self.query_one(ImagePane).toggle_table()
+            return
+        self.show_values = not self.show_values
+        self.action_tab("curves")
+        self.query_one("#curve-plot").display = not self.show_values
+        self.query_one("#values").display = self.show_values
+        self.draw_curves()
+        if self.show_values:
+            self.query_one("#values-table", NumberTable).focus()
+
+    def action_export(self) -> None:
+        """x: write the values table to a CSV (asked where; never into a run folder, never over a file unasked)."""
+        if not self.show_values or not self.values_shown:
+            self.notify("press v in the Curves tab first: x exports its values table", severity="warning")
+            return
+        name = (self.curve.name or "values").replace("/", "_")
+        default = self.export_dir / f"{self.run.id}.{name}.{self.curve.by}.csv"
+        self.app.push_screen(PathScreen(f"export {len(self.values_shown)} rows of {name} to:", default),
+                             self._export_to)
+
+    def _export_to(self, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            target = check_export_target(path, self.store)
+        except NnlabError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        if target.exists():
+            self.app.push_screen(ConfirmScreen(f"{target} exists. Replace it?"),
+                                 lambda yes: self._write_export(target) if yes else None)
+            return
+        self._write_export(target)
+
+    def _write_export(self, target: Path) -> None:
+        header = [*VALUE_COLUMNS[:3], self.curve.name or "value"]
+        try:
+            write_csv(target, header, self.values_shown)
+        except NnlabError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        self.notify(f"wrote {len(self.values_shown)} rows to {target}")
 
     # ---- images -------------------------------------------------------------------------
 
-    def show_image(self) -> None:
-        """Draw the current image artifact, read in a worker."""
-        if not self.images:
-            self.query_one("#image-info", Static).update("this run saved no images")
-            self.query_one("#image", ImageView).update("")
-            return
-        self.show_image_info()
-        self.read_image(self.images[self.image_index % len(self.images)])
-
-    def show_image_info(self) -> None:
-        """The line above the image: file, position, zoom, keys."""
-        path = self.images[self.image_index % len(self.images)]
-        self.query_one("#image-info", Static).update(
-            f"{path.name} ({self.image_index % len(self.images) + 1}/{len(self.images)}) · zoom {self.zoom}x"
-            "   [dim]n/p image · +/- zoom[/]")
-
-    @work(thread=True, exclusive=True, group="image")
-    def read_image(self, path) -> None:
-        """Read a PNG off the UI thread, then fit and draw it."""
-        try:
-            image = images.read_image(path)
-        except NnlabError as exc:
-            self.app.call_from_thread(self._image_failed, exc.message)
-            return
-        self.app.call_from_thread(self._image_read, image)
-
-    def _image_failed(self, message: str) -> None:
-        self.image = None
-        self.query_one("#image", ImageView).update(Text(message, style="red"))
-
-    def _image_read(self, image) -> None:
-        """Fit the image to the box (re-laying a wide grid of tiles), times the zoom."""
-        self.image = image
-        box = self.query_one("#image-box", ScrollableContainer)
-        cols = (box.size.width or self.size.width) - 2  # room for the vertical scrollbar
-        rows = box.size.height or max(4, self.size.height - 6)
-        fitted = images.reflow_tiles(image, cols * self.zoom, rows * self.zoom)
-        height, width = fitted.shape[:2]
-        # shrink by the integer factor that fits both ways (2 pixel rows per line); zooming
-        # divides it, and the box scrolls
-        factor = max(1, -(-width // cols), -(-height // (2 * rows)))
-        factor = max(1, -(-factor // self.zoom))
-        self.query_one("#image", ImageView).show(fitted, -(-width // factor))
-
     def action_image(self, delta: int) -> None:
-        if self.images:
-            self.image_index = (self.image_index + delta) % len(self.images)
-            self.zoom = 1
-            self.action_tab("images")
-            self.show_image()
+        self.action_tab("images")
+        self.query_one(ImagePane).step(delta)
 
     def action_zoom(self, delta: int) -> None:
-        new = min(max(1, self.zoom + delta), MAX_ZOOM)
         self.action_tab("images")
-        if new != self.zoom and self.image is not None:
-            self.zoom = new
-            self._image_read(self.image)
-            self.show_image_info()
+        self.query_one(ImagePane).zoom_by(delta)
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         # an image read while its tab was hidden was fitted to a zero width: redo it
-        if event.pane.id == "images" and self.image is not None:
-            self.call_after_refresh(self._image_read, self.image)
-        # arrows then scroll the tab's content (a long config, a zoomed image)
-        scroller = {"overview": "#overview-scroll", "images": "#image-box"}.get(event.pane.id)
-        if scroller:
-            self.query_one(scroller).focus()
+        if event.pane.id == "images":
+            self.call_after_refresh(self.query_one(ImagePane).refit)
+        # arrows then scroll or move in the tab's content (a long config, a zoomed image, a table)
+        target = {"overview": "#overview-scroll", "images": "#image-box", "log": "#log-view",
+                  "trials": "#trials-table"}.get(event.pane.id)
+        if event.pane.id == "images" and self.query_one("#csv-table").display:
+            target = "#csv-table"
+        if event.pane.id == "curves" and self.show_values:
+            target = "#values-table"
+        if target:
+            self.query_one(target).focus()
 
     # ---- navigation ---------------------------------------------------------------------
 

@@ -262,6 +262,10 @@ class RunsTable(ScrollView, can_focus=True):
             return None
         return self.shown[min(self.cursor_row, len(self.shown) - 1)][0]
 
+    def children_of(self, run_id: str) -> list[Run]:
+        """The runs whose parent is `run_id` (a sweep's trials), in id order."""
+        return sorted((r for r in self.runs.values() if r.parent == run_id), key=lambda r: r.id)
+
     def selected_runs(self) -> list[Run]:
         """The selected runs, in table order."""
         return [run for run, _ in self.shown if run.id in self.selected]

@@ -99,17 +99,19 @@ HELP = """\
 
 [b]Table[/b]    j/k or ↑/↓ move · enter open · space select · c compare
          / filter · esc clear it · s sort column · S reverse order
-         x unselect all
+         d delete (asks first) · x unselect all · ctrl+r reload
 [b]Filter[/b]   command:kmeans  status:failed  status:stale  lr:4.5
          any config key works; bare words match id, command, status
          and config values; every term must match
-[b]Run[/b]      1 overview · 2 curves · 3 images
+[b]Run[/b]      1 overview · 2 curves · 3 images · 4 log · 5 trials
          m/M metric · e per epoch or step · l log-y
-         n/p image · +/- zoom (←/→ scrolls a zoomed image)
+         v the values under the curve (x export to CSV)
+         n/p image · +/- zoom · v a figure's table or its picture
+[b]Tables[/b]   s sort by the cursor's column (again: reverse)
+         y copy the cell · Y copy the row as CSV
 [b]Compare[/b]  1 curves · 2 config diff (only the keys that differ)
          f split: all, train or test
-[b]Anywhere[/b] q or esc back (q on the table quits) · t light/dark
-         ctrl+p command palette · ? this help
+[b]Anywhere[/b] esc back · q quit · t light/dark · ctrl+p commands · ? help
 
 Status [b red]unreadable[/]: run.json missing or corrupt (reason shown).
 Status [magenta]stale[/]: marked running, but its process here is gone.
@@ -119,7 +121,7 @@ Status [magenta]stale[/]: marked running, but its process here is gone.
 class HelpScreen(ModalScreen[None]):
     """Keys and filter syntax."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,question_mark", "dismiss", "Close"), Binding("q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):

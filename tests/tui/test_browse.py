@@ -12,6 +12,7 @@ from nnlab.cli.app import app as cli_app
 from nnlab.tui.app import make_app
 from nnlab.tui.compare import CompareScreen
 from nnlab.tui.detail import RunScreen
+from nnlab.tui.imagepane import ImagePane
 from nnlab.tui.widgets import CurvePlot, HelpScreen, ImageView
 
 
@@ -88,16 +89,17 @@ async def test_run_detail_curves_and_images(runs):
         await pilot.press("m")
         assert screen.curve.name == "accuracy"
         await pilot.press("3")
-        await until(pilot, lambda: screen.image is not None)
+        pane = screen.query_one(ImagePane)
+        await until(pilot, lambda: pane.image is not None)
         await pilot.pause(0.1)
         view = screen.query_one(ImageView)
         assert "▀" in rendered(view)
         assert "centers.png (1/2)" in rendered(screen.query_one("#image-info", Static))
         await pilot.press("plus")
-        assert screen.zoom == 2
+        assert pane.zoom == 2
         await pilot.press("n")
         assert "samples.png (2/2)" in rendered(screen.query_one("#image-info", Static))
-        await pilot.press("q")
+        await pilot.press("escape")
         assert not isinstance(app.screen, RunScreen)
 
 
@@ -161,7 +163,7 @@ async def test_live_run_updates(tmp_runs):
         await until(pilot, lambda: screen.run.status == "completed")
         await until(pilot, lambda: "0.5" in rendered(screen.query_one("#overview-body", Static)))
         assert len(screen.rows) == count + 1  # the reload after the end keeps what was read
-        await pilot.press("q")
+        await pilot.press("escape")
         t = table(app)
         await until(pilot, lambda: "completed" in str(t.get_row(writer.id)[3]))
         await until(pilot, lambda: "0.5" in str(t.get_row(writer.id)[6]))

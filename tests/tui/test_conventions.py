@@ -9,6 +9,7 @@ from runfactory import make_corrupt, make_run
 from textual.widgets import Static
 
 from nnlab.tui.app import make_app
+from nnlab.tui.tables import ConfirmScreen
 
 
 @sync
@@ -32,3 +33,64 @@ async def test_a_run_half_written_while_a_detail_screen_is_open_shows_up_on_retu
         assert folder.name in [run.id for run, _ in t.shown]
         assert "2/3 runs" in rendered(app.screen.query_one("#status-line", Static))
         assert "abcdef" in app.export_screenshot()
+
+
+@sync
+async def test_d_deletes_the_selected_runs_after_asking(tmp_runs):
+    keep = make_run(tmp_runs, "kmeans", image=False, start_time=1000.0)
+    gone = make_run(tmp_runs, "ae", image=False, start_time=2000.0)
+    alive = make_run(tmp_runs, "cnn", status="running", image=False, start_time=3000.0)
+    app = make_app(tmp_runs, poll_s=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.loaded_at is not None)
+        t = table(app)
+        await filter_to(pilot, app, "command:ae")
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen) and gone.id in app.screen.question
+        await pilot.press("n")  # no: nothing happens
+        assert gone.path.is_dir() and gone.id in t.runs
+        await pilot.press("d", "y")
+        await until(pilot, lambda: gone.id not in t.runs)
+        assert not gone.path.exists() and keep.path.is_dir() and t.row_count == 0
+        await pilot.press("escape")  # esc on the table clears the filter
+        assert t.row_count == 2
+        t.move_cursor(t._index[alive.id])
+        await pilot.press("d", "y")  # a run whose process is alive is refused by the store
+        await pilot.pause(0.1)
+        assert alive.path.is_dir() and alive.id in t.runs
+        assert any("still running" in str(n.message) for n in app._notifications)
+
+
+@sync
+async def test_q_quits_from_any_screen_and_esc_goes_back(tmp_runs):
+    make_run(tmp_runs, "kmeans", image=False)
+    for keys in (["enter"], ["question_mark"], ["enter", "question_mark"]):
+        app = make_app(tmp_runs, poll_s=0)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.loaded_at is not None)
+            await pilot.press(*keys)
+            depth = len(app.screen_stack)
+            await pilot.press("escape")
+            assert len(app.screen_stack) == depth - 1
+            await pilot.press(*keys[-1:], "q")
+            await pilot.pause(0.1)
+            assert app.return_code == 0 and not app.is_running
+
+
+@sync
+async def test_sorting_keeps_the_selected_run_in_view(tmp_runs):
+    runs = [make_run(tmp_runs, "kmeans", image=False, epochs=1, steps=1, start_time=1000.0 + i,
+                     summary={"test_accuracy": (i * 7 % 30) / 30}) for i in range(30)]
+    app = make_app(tmp_runs, poll_s=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.loaded_at is not None)
+        t = table(app)
+        await until(pilot, lambda: len(t.summaries) == 30)
+        t.move_cursor(25)
+        chosen = t.current_run()
+        for key in ("s", "s", "s", "s", "S"):
+            await pilot.press(key)
+            assert t.current_run().id == chosen.id
+            top = t.scroll_offset.y
+            assert top <= t.cursor_row < top + t.size.height - 1, (t.sort_key, t.cursor_row, top)
+        assert len(runs) == 30
