@@ -118,7 +118,7 @@ def config_kwargs(config_type: type, values: dict[str, Any]) -> dict[str, Any]:
         base = _unwrap_optional(hints[f.name])[0]
         if value is not None and spec.path:
             value = str(value)
-        elif value is not None and _is_tuple(base):
+        elif value is not None and _is_tuple(base) and spec.parse is None:  # else the config parses it
             value = tuple(value) if isinstance(value, (list, tuple)) else \
                 _parse_list(spec.name(f.name), value, get_args(base)[0], spec.example)
         out[f.name] = value

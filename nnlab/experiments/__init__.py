@@ -67,7 +67,13 @@ REGISTRY: dict[str, Experiment] = {e.name: e for e in (
     Experiment("cae generate", "autoencoders", "GenerateConfig", "run_generate", "latent",
                preflight="preflight_generate"),
     Experiment("cae cluster", "autoencoders", "ClusterConfig", "run_cluster", "latent", preflight="preflight_cluster"),
+    Experiment("cnn", "classifiers", "CNNConfig", module="cnn"),
+    Experiment("mlp", "classifiers", "MLPConfig", module="mlp",
+               group_help="Fashion-MNIST MLP (problem 2); `mlp tune` searches its hyper-parameters."),
+    Experiment("mlp tune", "classifiers", "TuneConfig", module="tune"),
+    Experiment("landscape", "landscape", "LandscapeConfig"),
     Experiment("backprop", "backprop", "BackpropConfig", kind="tool"),
+    Experiment("init", "initialization", "InitConfig"),
     Experiment("adam", "adam", "AdamConfig", kind="tool", group_help="A 1-D optimizer lab: gd, momentum, Adam step "
                "by step (question 1); `adam escape` for the bump."),
     Experiment("adam escape", "adam", "EscapeConfig", "run_escape", kind="tool"),

@@ -58,6 +58,7 @@ class Spec:
     cli: bool = True  # False: a config-only field (not a flag)
     example: str = ""  # for comma-separated lists: how one looks
     action: bool = False  # a flag that does something instead of a run (e.g. --summary): not recorded
+    parse: Callable[[Any], Any] | None = None  # text or tuple -> the checked value (instead of a comma split)
 
     def name(self, field_name: str) -> str:
         """The flag as users type it (without the negative form)."""
@@ -97,6 +98,8 @@ def range_text(spec: Spec) -> str:
     low = None if lo is None else (("positive" if lo == 0 else f"greater than {lo:g}") if spec.min_open
                                     else f"at least {lo:g}")
     high = None if hi is None else (f"less than {hi:g}" if spec.max_open else f"at most {hi:g}")
+    if spec.min_open and spec.max_open and lo is not None and hi is not None:
+        return f"strictly between {lo:g} and {hi:g}"
     if low and high:
         return f"{low} and {high}"
     return low or high or "any finite number"
@@ -122,6 +125,19 @@ def _check_choice(flag: str, spec: Spec, value: Any) -> None:
     raise NnlabError(f"unknown {flag} '{value}'; choose one of {', '.join(names)}")
 
 
+def _check_type(flag: str, default: Any, value: Any) -> None:
+    """A value of the default's kind (an int where a float goes is fine): run.json can hold anything."""
+    if default is MISSING or default is None:
+        return
+    kind = type(default)
+    ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok:
+        what = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(kind, kind.__name__)
+        raise NnlabError(f"{flag} must be {what}, got {value!r}")
+
+
 def validate(config: Any) -> None:
     """Check every declared field of `config`; aliases are replaced by what they stand for."""
     for f in fields(config):
@@ -130,9 +146,13 @@ def validate(config: Any) -> None:
         if spec is None or value is None:
             continue
         flag = spec.name(f.name)
+        if spec.parse is not None:
+            value = spec.parse(value)
+            object.__setattr__(config, f.name, value)
         if spec.aliases and value in spec.aliases:
             value = spec.aliases[value]
             object.__setattr__(config, f.name, value)
+        _check_type(flag, f.default, value)
         if spec.choices is not None:
             _check_choice(flag, spec, value)
         elif isinstance(value, tuple):
@@ -141,7 +161,7 @@ def validate(config: Any) -> None:
             if spec.min is not None or spec.max is not None:
                 for item in value:
                     _check_number(flag, spec, item)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif spec.min is not None or spec.max is not None:
             _check_number(flag, spec, value)
 
 

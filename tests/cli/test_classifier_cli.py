@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,33 @@ def test_two_workers_share_one_sqlite_study(idx_data_dir, tmp_path):
     study = optuna.load_study(study_name="shared", storage=f"sqlite:///{db}")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(complete) == 6 and len({tuple(sorted(t.params.items())) for t in complete}) == 6
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_in_tune_keeps_the_run_without_an_optuna_traceback(idx_data_dir, tmp_path, signum, code):
+    """A real Ctrl-C (or SIGTERM) mid-trial: one line, no Optuna log, the sweep and its trial kept as interrupted."""
+    runs = tmp_path / "runs"
+    args = [sys.executable, "-m", "nnlab", "mlp", "tune", "--trials", "5", "--sampler", "random", "--layers", "1",
+            "--units", "4", "--lr", "0.05", "--batch-size", "16", "--epochs", "100000", "--l2", "0",
+            "--data-dir", str(idx_data_dir), "--runs-dir", str(runs), "--device", "cpu"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "100"})
+    try:
+        deadline = time.monotonic() + 120
+        while not [r for r in RunStore(runs).runs() if r.command == "mlp tune trial" and r.metrics()]:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
+            time.sleep(0.2)
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == code, stderr
+    output = stdout + stderr
+    assert "Traceback" not in output and "Trial 0" not in output and "interrupted:" in output, output
+    sweep = only_run(runs, "mlp tune")
+    trial = only_run(runs, "mlp tune trial")
+    assert sweep.status == "interrupted" and trial.status == "interrupted" and trial.parent == sweep.id
+    assert trial.metrics()  # what the trial had trained is kept
 
 
 def test_landscape_writes_surface_contour_and_path(idx_data_dir, tmp_runs):

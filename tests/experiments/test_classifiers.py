@@ -12,8 +12,9 @@ from nnlab.core.models import CONV_MODELS
 from nnlab.core.models.classifiers import CNN, MLP, MLP_VARIANTS, l2_penalty, weight_matrices
 from nnlab.core.train import TrainState
 from nnlab.errors import NnlabError
-from nnlab.experiments.classifier_reports import confusion_sentence, most_confused, short_names
-from nnlab.experiments.classifiers import LastLosses, MLPConfig, validation_split
+from nnlab.experiments.classifiers.config import VARIANTS, MLPConfig
+from nnlab.experiments.classifiers.mlp import LastLosses, validation_split
+from nnlab.experiments.classifiers.report import confusion_sentence, most_confused, short_names
 
 
 def test_cnn_shapes_and_forty_first_filters():
@@ -21,6 +22,10 @@ def test_cnn_shapes_and_forty_first_filters():
     assert model.conv1.out_channels == 40 and model.conv1.weight.shape == (40, 1, 5, 5)
     assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
     assert isinstance(CONV_MODELS["cnn"](), CNN)
+
+
+def test_the_config_offers_exactly_the_models_variants():
+    assert VARIANTS == MLP_VARIANTS  # the config names them without importing torch
 
 
 @pytest.mark.parametrize("variant", MLP_VARIANTS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nnlab.errors import NnlabError
-from nnlab.experiments.tune import TuneConfig, open_storage, parse_choices
+from nnlab.core.study_storage import open_storage
+from nnlab.experiments.classifiers.config import TuneConfig, parse_choices
 
 
 def test_choices_parse_sorted_and_distinct():

@@ -15,134 +15,21 @@ import os
 import random
 import socket
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 
 import torch
 
-from nnlab.core.device import resolve_device
-from nnlab.core.models.classifiers import MLP_VARIANTS
+from nnlab.core.study_storage import holds_slot, open_storage, optimize_to
 from nnlab.core.train import Callback, EpochResult, TrainState
 from nnlab.errors import NnlabError
-from nnlab.experiments.classifiers import DATASETS, MLPConfig, load, report_screenshot, train_mlp
+from nnlab.experiments import base
+from nnlab.experiments.base import Setup, prepare
+from nnlab.experiments.classifiers.config import SPACE, TuneConfig
+from nnlab.experiments.classifiers.mlp import describe_split, report_screenshot, train_mlp, validation_split
 from nnlab.runs.recorder import LiveTable, Recorder
-
-SAMPLERS = ("grid", "random", "tpe")
-CREATE_ATTEMPTS = 5
-# (field, type, lower bound, lower bound allowed?) of each searched hyper-parameter
-SPACE = {"layers": (int, 1, True), "units": (int, 1, True), "lr": (float, 0.0, False),
-         "batch_size": (int, 1, True), "epochs": (int, 1, True), "l2": (float, 0.0, True)}
-FLAGS = {"layers": "--layers", "units": "--units", "lr": "--lr", "batch_size": "--batch-size",
-         "epochs": "--epochs", "l2": "--l2"}
-
-
-def parse_choices(name: str, value: str | tuple) -> tuple:
-    """'3,4,5' (or a tuple) -> the sorted distinct choices of `name`, each checked against its bound."""
-    kind, low, inclusive = SPACE[name]
-    items = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value)
-    if not items:
-        raise NnlabError(f"empty search space: {FLAGS[name]} has no values (give a comma-separated list)")
-    try:
-        choices = sorted({kind(v) for v in items})
-    except ValueError:
-        raise NnlabError(f"{FLAGS[name]} takes comma-separated {kind.__name__}s, got {value!r}") from None
-    for v in choices:
-        if (v < low if inclusive else v <= low) or (kind is float and not math.isfinite(v)):
-            bound = f"at least {low}" if inclusive else f"greater than {low}"
-            raise NnlabError(f"inconsistent search space: {FLAGS[name]} value {v} must be {bound}")
-    return tuple(choices)
-
-
-@dataclass(frozen=True)
-class TuneConfig:
-    """Settings of `nnlab mlp tune`; the space holds the assignment's suggestions."""
-
-    trials: int = 12  # total in the study, over all workers sharing it
-    sampler: str = "tpe"
-    layers: tuple[int, ...] = (3, 4, 5)
-    units: tuple[int, ...] = (30, 40, 50)
-    lr: tuple[float, ...] = (0.001, 0.002, 0.005, 0.01, 0.02)  # with momentum 0.9, 0.05 and 0.1 diverge
-    batch_size: tuple[int, ...] = (16, 32, 64, 128, 256)
-    epochs: tuple[int, ...] = (10, 20)
-    l2: tuple[float, ...] = (0.0, 1e-5, 1e-4, 1e-3)
-    momentum: float = 0.9
-    variant: str = "base"
-    val_fraction: float = 0.1
-    storage: str | None = None  # an Optuna storage URL; None keeps the study in memory
-    study_name: str = "mlp-tune"
-    retrain: bool = True  # re-train the best setting and report its test accuracy
-    dataset: str = "fashion-mnist"
-    seed: int = 0
-    device: str = "auto"
-    data_dir: str | None = None
-
-    def __post_init__(self):
-        for name in SPACE:
-            object.__setattr__(self, name, parse_choices(name, getattr(self, name)))
-        if self.trials < 1:
-            raise NnlabError(f"--trials must be at least 1, got {self.trials}")
-        if self.sampler not in SAMPLERS:
-            raise NnlabError(f"unknown --sampler '{self.sampler}'; choose one of {', '.join(SAMPLERS)}")
-        if self.sampler == "grid" and self.grid_size() < self.trials:
-            raise NnlabError(f"inconsistent search space: the grid holds {self.grid_size()} settings but --trials "
-                             f"asks for {self.trials}; widen the space or lower --trials")
-        if self.variant not in MLP_VARIANTS:
-            raise NnlabError(f"unknown --variant '{self.variant}'; choose one of {', '.join(MLP_VARIANTS)}")
-        if self.dataset not in DATASETS:
-            raise NnlabError(f"unknown --dataset '{self.dataset}'; choose one of {', '.join(DATASETS)}")
-        if not 0 < self.val_fraction < 1:
-            raise NnlabError(f"--val-fraction must be strictly between 0 and 1, got {self.val_fraction}")
-        if not 0 <= self.momentum < 1:
-            raise NnlabError(f"--momentum must be in [0, 1), got {self.momentum}")
-        if not self.study_name.strip():
-            raise NnlabError("--study-name must not be empty")
-
-    def space(self) -> dict[str, tuple]:
-        """The searched hyper-parameters and their choices."""
-        return {name: getattr(self, name) for name in SPACE}
-
-    def grid_size(self) -> int:
-        """How many settings the full grid holds."""
-        return math.prod(len(v) for v in self.space().values())
-
-    def mlp(self, params: dict) -> MLPConfig:
-        """The MLP config of one setting."""
-        shared = {f.name: getattr(self, f.name) for f in fields(MLPConfig) if f.name not in SPACE and hasattr(self, f.name)}
-        return MLPConfig(**shared, **params)
 
 
 # ---- optuna plumbing ---------------------------------------------------------------------
-
-def open_storage(url: str | None):
-    """The Optuna storage behind `url` (None: in memory); any failure to open it is a usage error."""
-    import optuna
-
-    if url is None:
-        return None
-    from sqlalchemy.exc import IntegrityError, OperationalError
-
-    # SQLite serialises writers with a file lock: wait for it rather than fail under two workers
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    for attempt in range(CREATE_ATTEMPTS):
-        try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        except (IntegrityError, OperationalError) as exc:
-            # workers starting together on a new database race to create its schema; the
-            # loser finds the tables there when it tries again
-            racing = isinstance(exc, IntegrityError) or "already exists" in str(exc)
-            if not racing:
-                raise NnlabError(f"cannot open --storage '{url}': {_first_line(exc)}") from None
-            if attempt == CREATE_ATTEMPTS - 1:
-                raise NnlabError(f"cannot open --storage '{url}': its schema is being created by "
-                                 "another process and never became ready") from None
-            time.sleep(0.5 * (attempt + 1))
-        except Exception as exc:  # SQLAlchemy and drivers raise many types; all mean "cannot open"
-            raise NnlabError(f"cannot open --storage '{url}': {_first_line(exc)}") from None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
 
 def numbered_grid_sampler(space: dict[str, tuple], seed: int):
     """An Optuna sampler that gives trial k the k-th setting of a seeded shuffle of the full grid.
@@ -225,8 +112,8 @@ class _Board(Callback):
 
 # ---- the run -----------------------------------------------------------------------------
 
-def run(config: TuneConfig, recorder: Recorder) -> dict:
-    """Search the space with Optuna, then re-train the best setting and test it once."""
+def preflight(config: TuneConfig, store=None) -> Setup:
+    """Open the study in its storage, load the data and check the split, all before the run exists."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the live table replaces its per-trial log
@@ -236,8 +123,25 @@ def run(config: TuneConfig, recorder: Recorder) -> dict:
                                     direction="maximize", load_if_exists=True)
     except ValueError as exc:  # e.g. an existing study of that name that minimises
         raise NnlabError(f"cannot use study '{config.study_name}': {exc}") from None
-    device = resolve_device(config.device)
-    data = load(config.dataset, config.data_dir, device, False, recorder)
+    setup = base.preflight(config, store)
+    validation_split(setup.data.train, config.val_fraction, config.seed)
+    setup.extras["study"] = study
+    return setup
+
+
+def run(config: TuneConfig, recorder: Recorder, setup: Setup | None = None) -> dict:
+    """Search the space with Optuna, then re-train the best setting and test it once.
+
+    Ctrl-C ends the search quietly: the running trial is given up (pruned, so its slot goes
+    back to the study), its child run is marked interrupted, and KeyboardInterrupt leaves
+    this function once Optuna has finished with the trial (raised inside a trial, Optuna
+    would log it with a traceback).
+    """
+    import optuna
+
+    setup = prepare(config, recorder, setup, preflight)
+    data, study = setup.data, setup.extras["study"]
+    describe_split(config, data, recorder)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     recorder.update_run(study=config.study_name, storage=config.storage, worker=worker)
     space = ", ".join(f"{k} {list(v)}" for k, v in config.space().items())
@@ -245,12 +149,13 @@ def run(config: TuneConfig, recorder: Recorder) -> dict:
                   f"({config.grid_size():,} settings in the grid); choosing on validation accuracy only")
 
     mine: list[int] = []
+    interrupted: list[KeyboardInterrupt] = []  # the Ctrl-C (or SIGTERM) a trial was given up for
     with recorder.live_table(f"study '{config.study_name}': trials by validation accuracy", COLUMNS,
                              caption="highlighted: the best so far; test accuracy is never looked at here") as live:
         board = _Board(study, live)
 
-        def objective(trial: optuna.Trial) -> float:
-            if trial.number >= config.trials:  # another worker took the last slot meanwhile
+        def one_trial(trial: optuna.Trial) -> float:
+            if not holds_slot(trial, config.trials):  # another worker took the last slot meanwhile
                 trial.study.stop()
                 raise optuna.TrialPruned("the study already has its trials")
             params = {name: trial.suggest_categorical(name, list(choices)) for name, choices in config.space().items()}
@@ -272,10 +177,20 @@ def run(config: TuneConfig, recorder: Recorder) -> dict:
             board.current = None
             return outcome.val_acc
 
-        def redraw(study, trial) -> None:
+        def objective(trial: optuna.Trial) -> float:
+            try:
+                return one_trial(trial)
+            except KeyboardInterrupt as exc:
+                interrupted.append(exc)
+                trial.study.stop()
+                raise optuna.TrialPruned("interrupted") from None
+
+        def after_trial(study, trial) -> None:
+            if interrupted:  # outside the trial now: Optuna lets it pass without a log
+                raise interrupted[0]
             board.redraw()
 
-        study.optimize(objective, callbacks=[optuna.study.MaxTrialsCallback(config.trials, states=None), redraw])
+        optimize_to(study, objective, config.trials, callbacks=[after_trial])  # re-runs trials of dead workers
 
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     recorder.save_csv("trials.csv", ["trial", *SPACE, "val_acc", "val_loss", "seconds", "worker", "run_id"],

@@ -1,0 +1,39 @@
+"""What training an image classifier needs besides its model: standardised inputs and the objective.
+
+Shared by the classifiers (cnn, mlp, mlp tune) and the loss landscape, which trains the same MLP.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from nnlab.core.data import Split
+from nnlab.core.metrics import accuracy
+from nnlab.core.models.classifiers import l2_penalty
+from nnlab.core.train import Objective
+
+
+def standardiser(split: Split):
+    """A per-batch transform uint8 -> float with the split's pixel mean 0 and std 1."""
+    pixels = split.images.float().div(255.0)
+    mean, std = pixels.mean().item(), pixels.std().item()
+
+    def transform(images: torch.Tensor) -> torch.Tensor:
+        return (images.float().div_(255.0) - mean) / std
+
+    return transform
+
+
+def classification_objective(l2: float = 0.0) -> Objective:
+    """Cross-entropy (+ L2 on weight matrices); extras: accuracy and, with L2, the bare cross-entropy."""
+
+    def objective(model: nn.Module, images: torch.Tensor, labels: torch.Tensor):
+        logits = model(images)
+        ce = F.cross_entropy(logits, labels)
+        if l2 == 0:
+            return ce, {"acc": accuracy(logits, labels)}
+        return ce + l2_penalty(model, l2), {"acc": accuracy(logits, labels), "ce": ce.detach()}
+
+    return objective
