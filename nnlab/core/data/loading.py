@@ -14,7 +14,7 @@ import torch
 from nnlab.core.data.cache import check_data_dir, data_dir_origin, default_data_dir
 from nnlab.core.data.cifar import load_folder, locate
 from nnlab.core.data.digits import load_digits_28
-from nnlab.core.data.fetch import download as fetch_files
+from nnlab.core.data.fetch import download as fetch_files, offline
 from nnlab.core.data.idx import load_idx, prepare
 from nnlab.core.data.splits import Dataset
 from nnlab.errors import DataUnavailable, NnlabError
@@ -49,17 +49,16 @@ LOADERS: dict[str, Callable[[str, Path, bool], Dataset]] = {
 
 
 def fix_for_missing(data_dir: str | Path | None) -> str:
-    """The fix for missing files, fitted to how the data dir was chosen."""
+    """The fix for missing files, fitted to how the data dir was chosen and to $NNLAB_OFFLINE."""
+    network = "run with network access" + (" (unset $NNLAB_OFFLINE)" if offline() else "")
     origin = data_dir_origin(data_dir)
     if origin == "argument":
         folder = default_data_dir(data_dir)
-        return (f"Fix: `nnlab data import PATH --data-dir {folder}` with the files downloaded elsewhere, "
-                "or run once with network access")
+        return f"Fix: `nnlab data import PATH --data-dir {folder}` with the files downloaded elsewhere, or {network}"
     if origin == "environment":
-        return ("Fix: `nnlab data import PATH` (it fills $NNLAB_DATA) with the files downloaded elsewhere, "
-                "or run once with network access")
-    return ("Fix: `nnlab data import PATH` with the files downloaded elsewhere, run once with network "
-            "access, or pass --data-dir DIR naming a folder that holds them")
+        return f"Fix: `nnlab data import PATH` (it fills $NNLAB_DATA) with the files downloaded elsewhere, or {network}"
+    return (f"Fix: `nnlab data import PATH` with the files downloaded elsewhere, {network}, "
+            "or pass --data-dir DIR naming a folder that holds them")
 
 
 def load_dataset(name: str, data_dir: str | Path | None = None, *, device: torch.device | str = "cpu",
