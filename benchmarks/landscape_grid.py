@@ -21,7 +21,7 @@ from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from nnlab.core.device import resolve_device
 from nnlab.core.models.classifiers import MLP
-from nnlab.experiments.landscape import grid_coords, plane_losses
+from nnlab.experiments.landscape.run import grid_coords, plane_losses
 
 
 def sync(device: torch.device) -> None:

@@ -12,8 +12,9 @@ from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from nnlab.core.models.classifiers import MLP
 from nnlab.errors import NnlabError
-from nnlab.experiments.landscape import (LandscapeConfig, grid_coords, pca_directions, plane_losses, project,
-                                         random_directions, vector_losses, window)
+from nnlab.experiments.landscape.config import LandscapeConfig
+from nnlab.experiments.landscape.run import (grid_coords, pca_directions, plane_losses, project, random_directions,
+                                             vector_losses, window)
 
 
 def _setup(seed: int = 0):

@@ -11,7 +11,6 @@ drawn as a 3-D surface and a contour map with the path on them, and as a termina
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,57 +19,16 @@ from torch.func import functional_call, vmap
 from torch.nn import functional as F
 from torch.nn.utils import parameters_to_vector
 
-from nnlab.core.data import Batches, load_dataset
-from nnlab.core.device import resolve_device, seed_everything
+from nnlab.core.classification import classification_objective, standardiser
+from nnlab.core.data import Batches
 from nnlab.core.models.classifiers import MLP
 from nnlab.core.train import Callback, TrainState, fit
 from nnlab.errors import NnlabError
-from nnlab.experiments.classifiers import DATASETS, classification_objective, standardiser
-from nnlab.experiments.landscape_figures import heatmap_image, save_contour, save_surface
+from nnlab.experiments import base
+from nnlab.experiments.base import Setup, prepare
+from nnlab.experiments.landscape.config import LandscapeConfig
+from nnlab.experiments.landscape.figures import heatmap_image, save_contour, save_surface
 from nnlab.runs.recorder import Recorder
-
-DIRECTIONS = ("pca", "random")
-
-
-@dataclass(frozen=True)
-class LandscapeConfig:
-    """Settings of `nnlab landscape`: `nnlab mlp`'s network, trained on a subset with a larger step."""
-
-    subset: int = 2500  # training examples used both to train and to estimate f_CE
-    layers: int = 3
-    units: int = 50
-    lr: float = 0.05
-    batch_size: int = 64
-    epochs: int = 20
-    l2: float = 1e-4
-    momentum: float = 0.9
-    snapshots: int = 4  # parameter snapshots per epoch
-    grid: int = 31  # points per side of the grid
-    margin: float = 0.25  # each side of the window extends the path's extent by this share
-    directions: str = "pca"
-    chunk: int = 64  # grid points evaluated per batched call
-    dataset: str = "fashion-mnist"
-    seed: int = 0
-    device: str = "auto"
-    data_dir: str | None = None
-
-    def __post_init__(self):
-        checks = [(self.grid >= 3, f"--grid must be at least 3, got {self.grid}"),
-                  (self.subset >= 10, f"--subset must be at least 10, got {self.subset}"),
-                  (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
-                  (self.snapshots >= 1, f"--snapshots must be at least 1 per epoch, got {self.snapshots}"),
-                  (self.layers >= 1 and self.units >= 1, "--layers and --units must be at least 1"),
-                  (self.lr > 0, f"--lr must be positive, got {self.lr}"),
-                  (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
-                  (self.l2 >= 0, f"--l2 must be 0 or more, got {self.l2}"),
-                  (0 <= self.momentum < 1, f"--momentum must be in [0, 1), got {self.momentum}"),
-                  (self.margin >= 0, f"--margin must be 0 or more, got {self.margin}"),
-                  (self.chunk >= 1, f"--chunk must be at least 1, got {self.chunk}"),
-                  (self.directions in DIRECTIONS, f"unknown --directions '{self.directions}'; choose pca or random"),
-                  (self.dataset in DATASETS, f"unknown --dataset '{self.dataset}'; choose one of {', '.join(DATASETS)}")]
-        for ok, message in checks:
-            if not ok:
-                raise NnlabError(message)
 
 
 # ---- snapshots and directions ------------------------------------------------------------
@@ -200,14 +158,18 @@ def grid_coords(spans: list[tuple[float, float]], n: int) -> tuple[torch.Tensor,
 
 # ---- the run -----------------------------------------------------------------------------
 
-def run(config: LandscapeConfig, recorder: Recorder) -> dict:
+def preflight(config: LandscapeConfig, store=None) -> Setup:
+    """The shared preflight, and a subset the training set can give."""
+    setup = base.preflight(config, store)
+    if config.subset > len(setup.data.train):
+        raise NnlabError(f"--subset {config.subset} exceeds the {len(setup.data.train):,} training images")
+    return setup
+
+
+def run(config: LandscapeConfig, recorder: Recorder, setup: Setup | None = None) -> dict:
     """Train on the subset with snapshots, pick the plane, evaluate the grid, draw the figures."""
-    device = resolve_device(config.device)
-    generator = seed_everything(config.seed)
-    data = load_dataset(config.dataset, config.data_dir, device=device)
-    recorder.update_run(dataset=data.name, data_source=data.source)
-    if config.subset > len(data.train):
-        raise NnlabError(f"--subset {config.subset} exceeds the {len(data.train):,} training images")
+    setup = prepare(config, recorder, setup, preflight)
+    data, device, generator = setup.data, setup.device, setup.generator
     subset = data.train.subset(torch.randperm(len(data.train), generator=generator)[:config.subset].to(device))
     transform = standardiser(subset)
     images, labels = transform(subset.images), subset.labels
