@@ -25,6 +25,10 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Replace the --output file if it exists.")] = False,
     runs_dir: RunsDirOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="JSON lines instead of CSV.")] = False,
+    tensorboard: Annotated[Optional[Path], typer.Option(
+        "--tensorboard", help="Write TensorBoard event files here instead (scalars, PNG artifacts, config as "
+        "hparams and text; one folder per run). Needs `pip install 'nnlab[tensorboard]'`.",
+        show_default=False)] = None,
 ) -> None:
     """Metrics of one or more runs in long format (run, command, step, epoch, split, name, value, time)."""
     from nnlab.runs.files import atomic_output
@@ -33,6 +37,18 @@ def export(
     store = store_at(runs_dir)
     runs = resolve(store, run_refs)
     readable(runs)
+    if tensorboard is not None:  # H7's block: nnlab.report.tensorboard does the writing
+        from nnlab.report.tensorboard import export_runs
+
+        with run_errors():
+            store.check_output(tensorboard)
+            counts = export_runs(runs, tensorboard)
+        for run_id, c in counts.items():
+            make_console().print(plain(f"{run_id}: {c['scalars']} scalars, {c['images']} images, "
+                                       f"{c['hparams']} hparams"), soft_wrap=True, markup=False)
+        make_console().print(plain(f"TensorBoard files written to {tensorboard}; view them with "
+                                   f"`tensorboard --logdir {tensorboard}`"), soft_wrap=True, markup=False)
+        return
     if output is None:
         _write_export(sys.stdout, runs, json_output)
         return
