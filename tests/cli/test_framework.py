@@ -1,0 +1,131 @@
+"""The experiment framework: configs declared once drive the CLI; mistakes never leave a run behind."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from nnlab import experiments
+from nnlab.cli.app import app
+from nnlab.errors import NnlabError
+from nnlab.experiments.base import Config, config_values, option, range_text, spec_of
+from nnlab.runs.recorder import Recorder
+from nnlab.runs.store import RunStore
+
+runner = CliRunner()
+
+
+def refused(tmp_runs, *args: str, needle: str) -> None:
+    """The command is one `error:` line naming `needle`, exit 2, and no run directory exists."""
+    result = runner.invoke(app, [*args, "--runs-dir", str(tmp_runs)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error:") and len(result.output.strip().splitlines()) == 1, result.output
+    assert needle in result.output
+    assert not list(tmp_runs.iterdir()), "a mistake left a run behind"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["kmeans", "--lr", "inf"], "--lr must be a finite number"),
+    (["kmeans", "--lr", "nan"], "--lr must be a finite number"),
+    (["kmeans", "--temperature", "inf"], "--temperature"),
+    (["kmeans", "--seed", "-1"], "--seed must be at least 0"),
+    (["kmeans", "--k", "5000"], "--k must be at least 1 and at most 256, got 5000"),
+    (["kmeans", "--init", "bogus"], "exemplar (alias cheat)"),
+    (["kmeans", "--images", "ascii"], "--images"),
+    (["ae", "--latent", "2000000000"], "--latent must be at least 1 and at most 4096"),
+    (["ae", "--widths", "784,2000000000"], "--widths must be at least 1 and at most 16384"),
+    (["ae", "--noise", "inf"], "--noise"),
+    (["cae", "--lr", "-1"], "--lr must be positive"),
+    (["adam", "--L", "inf"], "--L"),
+    (["adam", "escape", "--gd-lr", "nan"], "--gd-lr"),
+    (["ops-check", "--length", "2000000000"], "--length"),
+    (["cae", "generate", "x", "--n", "0"], "--n must be at least 1 and at most 400"),
+])
+def test_every_number_is_checked_before_a_run_exists(tmp_runs, args, needle):
+    refused(tmp_runs, *args, needle=needle)
+
+
+def test_missing_data_leaves_no_failed_run(tmp_runs, tmp_path):
+    refused(tmp_runs, "kmeans", "--no-fallback", "--data-dir", str(tmp_path / "none"), needle="nnlab data import")
+
+
+def test_an_input_that_is_no_tensor_leaves_no_failed_run(tmp_runs, tmp_path):
+    (tmp_path / "notensor.pt").write_text("not a tensor")
+    refused(tmp_runs, "ops-check", "--input", str(tmp_path / "notensor.pt"), needle="not a tensor file")
+    torch.save(torch.zeros(1), tmp_path / "short.pt")
+    refused(tmp_runs, "ops-check", "--input", str(tmp_path / "short.pt"), needle="at least 2 samples")
+
+
+def test_help_comes_from_the_config_fields():
+    from nnlab.experiments.kmeans.config import KMeansConfig
+
+    result = runner.invoke(app, ["kmeans", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for f in fields(KMeansConfig):
+        spec = spec_of(f)
+        assert spec.name(f.name) in result.output
+        assert spec.help.replace("\\[", "[").split(" (")[0][:40] in result.output  # the help text, written only in the config
+    assert "[default: 4.5]" in result.output and "Common options" in result.output
+
+
+@pytest.mark.parametrize("name", sorted(experiments.REGISTRY))
+def test_every_registered_command_has_help(name):
+    result = runner.invoke(app, [*name.split(), "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--runs-dir" in result.output and "--json" in result.output
+
+
+def test_a_config_round_trips_through_run_json(idx_data_dir, tmp_runs):
+    result = runner.invoke(app, ["kmeans", "--k", "4", "--epochs", "1", "--no-lloyd", "--init", "cheat",
+                                 "--data-dir", str(idx_data_dir), "--runs-dir", str(tmp_runs), "--json"])
+    assert result.exit_code == 0, result.output
+    run = RunStore(tmp_runs).get(json.loads(result.stdout)["run_id"])
+    config = experiments.config_from_run("kmeans", run.config)
+    assert config.k == 4 and config.init == "exemplar" and config_values(config) == run.config
+    with pytest.raises(NnlabError, match="no longer takes: width"):
+        experiments.config_from_run("kmeans", {**run.config, "width": 3})
+    with pytest.raises(NnlabError, match="--k"):
+        experiments.config_from_run("kmeans", {**run.config, "k": 0})
+    with pytest.raises(NnlabError, match="no experiment called `kmeanz`"):
+        experiments.config_from_run("kmeanz", {})
+
+
+def test_tuples_come_back_as_tuples():
+    from nnlab.experiments.autoencoders.config import AEConfig
+
+    config = experiments.config_from_run("ae", json.loads(json.dumps(config_values(AEConfig(widths=(784, 32))))))
+    assert config == AEConfig(widths=(784, 32))
+
+
+def test_launch_records_a_child_run(tmp_runs):
+    from nnlab.experiments.kmeans.config import EtaConfig
+
+    store = RunStore(tmp_runs)
+    writer, result = experiments.launch("kmeans eta", EtaConfig(batch_size=32), lambda w, s: Recorder(w, s),
+                                        store, parent="the-parent")
+    run = store.get(writer.id)
+    assert run.status == "completed" and run.parent == "the-parent" and run.config["batch_size"] == 32
+    assert result["batch_size"] == 32 and (run.path / "artifacts" / "eta_curves.png").is_file()
+
+
+def test_option_declares_range_choices_and_aliases():
+    @dataclass(frozen=True, kw_only=True)
+    class Demo(Config):
+        rate: float = option(0.5, "A rate.", min=0, min_open=True, max=1)
+        mode: str = option("a", "a or b.", choices=("a", "b"), aliases={"alpha": "a"})
+        sizes: tuple[int, ...] = option((1, 2), "Sizes.", min=1, max=8, max_items=3)
+
+    assert Demo(mode="alpha").mode == "a"
+    assert range_text(spec_of(fields(Demo)[0])) == "positive and at most 1"
+    for bad, needle in (({"rate": 0.0}, "--rate must be positive and at most 1, got 0"),
+                        ({"rate": float("inf")}, "finite"), ({"mode": "c"}, "unknown --mode 'c'"),
+                        ({"sizes": (1, 9)}, "--sizes must be at least 1 and at most 8"),
+                        ({"sizes": (1, 1, 1, 1)}, "at most 3 entries"), ({"rate": "x"}, "must be a number")):
+        with pytest.raises(NnlabError, match=needle.replace("(", r"\(")):
+            Demo(**bad)
+    with pytest.raises(TypeError):
+        option([1], "a list default would be shared by every config")
