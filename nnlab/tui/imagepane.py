@@ -96,10 +96,12 @@ class ImagePane(Vertical):
         path = self.current
         if path is None:
             return
-        where = f"{path.name} ({self.index % len(self.paths) + 1}/{len(self.paths)})"
+        position = f"{self.index % len(self.paths) + 1}/{len(self.paths)}"
+        where = f"{path.name} ({position})"
         has_table = self.csv_beside(path) is not None
         if has_table and self.table_view:
-            info = Text.assemble(f"{path.with_suffix('.csv').name} as a table ({where}) {self.table_note}",
+            note = f" · {self.table_note}" if self.table_note else ""
+            info = Text.assemble(f"{path.with_suffix('.csv').name} ({position}) as a table{note}",
                                  ("   n/p image · v picture · s sort · y copy", "dim"))
         else:
             mode = "" if self.graphics.mode == "halfblock" else f" · {self.graphics.mode}"

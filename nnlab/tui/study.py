@@ -20,7 +20,8 @@ from nnlab.tui.tables import NumberTable, as_number
 from nnlab.tui.widgets import CurvePlot
 
 SCORE_KEYS = ("val_acc", "val_accuracy", "accuracy", "test_accuracy")  # what a trial is judged on, in order
-HIDDEN = ("trial", "study")  # config keys every trial has, shown in their own column or not at all
+HIDDEN = ("trial", "study")
+WIDE = 110  # columns from which the curve goes beside the table rather than under it  # config keys every trial has, shown in their own column or not at all
 
 
 @dataclass
@@ -34,8 +35,8 @@ class Study:
 
     @property
     def header(self) -> list[str]:
-        """Column names: trial, the parameters, the score, the state, the run id."""
-        return ["trial", *self.params, self.score, "state", "run"]
+        """Column names: trial, the score, the state, the parameters, the run id."""
+        return ["trial", self.score, "state", *self.params, "run"]
 
 
 def trial_state(run: Run, summary: dict, score: float | None) -> str:
@@ -78,7 +79,7 @@ def read_study(parent: Run, children: list[Run]) -> Study:
         score = as_number(summary.get(score_key))
         state = trial_state(child, summary, score)
         trial = int(number) if number is not None and math.isfinite(number) else i
-        study.rows.append([trial, *(child.config.get(k) for k in study.params), score, state, child.id[-6:]])
+        study.rows.append([trial, score, state, *(child.config.get(k) for k in study.params), child.id[-6:]])
         if state == "complete" and score is not None:
             best = max(best, score)
         if best > -math.inf:
@@ -88,7 +89,10 @@ def read_study(parent: Run, children: list[Run]) -> Study:
 
 
 class StudyPane(Horizontal):
-    """The trials table and, beside it, the best score so far after each trial."""
+    """The trials table and, beside it (below it when narrow), the best score so far after each trial."""
+
+    def on_resize(self) -> None:
+        self.styles.layout = "horizontal" if self.size.width >= WIDE else "vertical"
 
     def compose(self) -> ComposeResult:
         yield NumberTable(id="trials-table")

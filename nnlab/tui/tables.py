@@ -130,8 +130,10 @@ class NumberTable(DataTable):
         """Show these rows (values kept as given; `labels` are the shown column names)."""
         self.header, self.rows_data, self.sorted_by = list(header), [list(r) for r in rows], None
         self.clear(columns=True)
-        for label in labels or header:
-            self.add_column(Text(str(label), style="bold"))
+        for j, label in enumerate(labels or header):
+            column = [r[j] for r in self.rows_data if j < len(r) and r[j] is not None]
+            numeric = bool(column) and all(as_number(v) is not None for v in column)
+            self.add_column(Text(plain(label, MAX_CELL), style="bold", justify="right" if numeric else "left"))
         self._draw()
 
     def _draw(self) -> None:

@@ -51,7 +51,7 @@ async def test_a_figure_with_a_csv_beside_it_opens_as_a_table(root):
         assert [[int(v) for v in row[1:]] for row in shown] == expected.tolist()
         assert [str(c.label) for c in table.columns.values()] == ["class", *map(str, range(10))]
         info = rendered(screen.query_one("#image-info", Static))
-        assert "network_table.csv as a table" in info and "columns: center_j" in info
+        assert "network_table.csv (2/2) as a table" in info and "columns: center_j" in info
         assert app.focused is table
         await pilot.press("v")  # the picture is one key away
         pane = screen.query_one(ImagePane)
@@ -138,10 +138,10 @@ async def test_a_study_shows_its_trials_and_the_best_so_far(root):
         await pilot.press("5")
         table = screen.query_one("#trials-table", NumberTable)
         await until(pilot, lambda: table.row_count == 5)
-        assert table.header == ["trial", "layers", "units", "lr", "val_acc", "state", "run"]
-        states = [row[5] for row in table.rows_data]
+        assert table.header == ["trial", "val_acc", "state", "layers", "units", "lr", "run"]
+        states = [row[2] for row in table.rows_data]
         assert states == ["complete", "complete", "complete", "diverged", "interrupted"]
-        assert table.rows_data[2][:5] == [2, 3, 128, 0.01, 0.91]
+        assert table.rows_data[2][:6] == [2, 0.91, "complete", 3, 128, 0.01]
         plot = screen.query_one("#best-plot", CurvePlot)
         assert plot.series == {"best val_acc": ([0.0, 1.0, 2.0, 3.0, 4.0], [0.85, 0.88, 0.91, 0.91, 0.91])}
         await pilot.press("s")  # by trial, then reversed
