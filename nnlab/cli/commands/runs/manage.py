@@ -84,6 +84,61 @@ def _write_export(out, runs: list, json_output: bool) -> int:
     return count
 
 
+# ---- rerun (H7's block: the logic is nnlab.report.rerun) -----------------------------------
+
+@runs_app.command("rerun")
+def rerun(
+    run_ref: Annotated[str, typer.Argument(help="The run to re-run: id, unique prefix or suffix, path, or `latest`.",
+                                           show_default=False)],
+    check: Annotated[bool, typer.Option("--check", help="Compare the two summaries key by key: `reproduced`, "
+                                        "or every difference and exit 1.")] = False,
+    device: Annotated[Optional[str], typer.Option("--device", help="Run on this device instead of the recorded "
+                                                  "one (identical numbers are promised only on the same one).",
+                                                  show_default=False)] = None,
+    runs_dir: RunsDirOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help='Print {"reproduced", "differences", ...} on stdout.')]
+    = False,
+) -> None:
+    """Re-run a recorded run from its run.json (command and config, not its old flags) as a new run linked by `rerun_of`."""
+    from nnlab import experiments
+    from nnlab.cli.common import _finish, console_recorder, print_json
+    from nnlab.report import rerun as reruns
+
+    store = store_at(runs_dir)
+    original = resolve(store, [run_ref])[0]
+    console = make_console(json_output)
+    with run_errors():
+        planned = reruns.plan(original, device)
+        for warning in planned.warnings:
+            console.print(f"[yellow]warning:[/] {escape(warning)}")
+        started = experiments.begin(planned.command, planned.config, store)
+        started.writer.update(rerun_of=original.id)
+    recorder = console_recorder(started.writer, store, console, getattr(planned.config, "images", "auto"))
+    _finish(started.writer, console, lambda: started.run(recorder))
+    if not check:
+        if json_output:
+            print_json({"run_id": started.writer.id, "rerun_of": original.id})
+        return
+    new = store.get(started.writer.path.name)
+    differences, skipped = reruns.compare(original.summary(), new.summary())
+    differences = reruns.fact_differences(original, new) + differences
+    note = reruns.device_note(original, new)
+    if json_output:
+        print_json({"reproduced": not differences, "differences": differences, "run_id": new.id,
+                    "rerun_of": original.id, "not_compared": skipped, "warnings": planned.warnings + [note] * bool(note)})
+    elif differences:
+        console.print(f"[red]not reproduced:[/] {len(differences)} summary value(s) differ from {escape(original.id)}")
+        for d in differences:
+            console.print(escape(f"  {d['key']}: {d['original']!r} -> {d['rerun']!r}" + (f" ({d['note']})" if d.get("note") else "")))
+    else:
+        console.print(f"[green]reproduced:[/] every summary value of {escape(original.id)} is identical"
+                      + (f" [dim](timings not compared: {escape(', '.join(skipped))})[/]" if skipped else ""))
+    if note and not json_output:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    if differences:
+        raise typer.Exit(1)
+
+
 # ---- rm -----------------------------------------------------------------------------------
 
 @runs_app.command("rm")
