@@ -129,23 +129,3 @@ def run_experiment(entry: Any, config: Any, *, runs_dir: Path | None, json_outpu
     if problem:
         fail(problem, EXIT_FAILED)
     return result
-
-
-def execute(command: str, config: Any, experiment: Callable[[Any, Any], dict], *,
-            runs_dir: Path | None, json_output: bool) -> dict:
-    """Run `experiment(config, recorder)` as a recorded run: for commands not yet generated
-    from the registry (their families are being converted; see docs/architecture.md)."""
-    from nnlab.core.device import describe_device, resolve_device
-    from nnlab.runs.store import RunStore
-
-    console = make_console(json_output)
-    config_values = asdict(config) if is_dataclass(config) else dict(config)
-    with user_errors():
-        device = describe_device(resolve_device(config_values["device"])) if "device" in config_values else None
-        store = RunStore(runs_dir)
-        writer = store.create(command, config_values, seed=config_values.get("seed"), device=device)
-    recorder = console_recorder(writer, store, console)
-    result = _finish(writer, console, lambda: experiment(config, recorder))
-    if json_output:
-        print_json({"run_id": writer.id, "run_dir": str(writer.path), **result})
-    return result

@@ -1,27 +1,27 @@
-"""Options several commands share, defined once as reusable Annotated aliases."""
+"""Options of commands that are not generated from a config, defined once as reusable Annotated aliases.
+
+Experiment options come from their config fields (nnlab.experiments.base); `--data-dir` here
+reuses that declaration's help, and `--runs-dir` and `--json` serve every command.
+"""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-COMMON = "Common options"
+from nnlab.experiments.base import COMMON, CommonConfig, spec_of
 
-DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps (auto: CUDA, then MPS, then CPU).",
-                                        rich_help_panel=COMMON)]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for initialisation and data order; same seed, same numbers.",
-                                      rich_help_panel=COMMON)]
+_DATA_DIR = next(spec_of(f) for f in fields(CommonConfig) if f.name == "data_dir")
+
 RunsDirOpt = Annotated[Optional[Path], typer.Option("--runs-dir", help="Where runs are saved \\[default: $NNLAB_RUNS, else ./runs].",
                                                     rich_help_panel=COMMON, show_default=False)]
-DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="Dataset folder \\[default: $NNLAB_DATA, else ~/.cache/nnlab/data].",
-                                                    rich_help_panel=COMMON, show_default=False)]
+DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help=_DATA_DIR.help, rich_help_panel=COMMON,
+                                                    show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout; progress goes to stderr.",
                                        rich_help_panel=COMMON)]
-FallbackOpt = Annotated[bool, typer.Option("--fallback/--no-fallback",
-                                           help="If MNIST cannot be had, warn and use the embedded digits dataset.",
-                                           rich_help_panel=COMMON)]
 
 EXPERIMENTS = "Experiments"
 TOOLS = "Tools"
