@@ -24,10 +24,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("nnlab.cli.commands.runs", "nnlab.cli.commands.runs.listing"): "cli/commands/runs owner",
     ("nnlab.cli.commands.runs", "nnlab.cli.commands.runs.manage"): "cli/commands/runs owner",
     ("nnlab.cli.commands.runs", "nnlab.cli.commands.runs.show"): "cli/commands/runs owner",
-    # report owner: build.py lazily imports the writers, which import build's types; the function
-    # that calls the writers could live in a module of its own
-    ("nnlab.report.build", "nnlab.report.html"): "report owner",
-    ("nnlab.report.build", "nnlab.report.markdown"): "report owner",
 }
 
 

@@ -1,14 +1,13 @@
 """Build a report: per question of an assignment, or per run, from the run files alone.
 
-`build(...)` gathers everything into a `Report` (plain data); `write(report, out_dir)` renders
-report.md (figures beside it), a self-contained report.html and, with WeasyPrint, report.pdf.
+`for_runs` and `for_assignment` gather everything into a `Report` (plain data);
+nnlab.report.output.write renders it.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 from nnlab import __version__
@@ -124,23 +123,3 @@ def for_assignment(name: str, store: RunStore) -> Report:
             section.runs.append(full_section(run, first))
         report.questions.append(section)
     return report
-
-
-def write(report: Report, out_dir: Path) -> dict[str, Path | str]:
-    """Write report.md (+ its figures), report.html and, with WeasyPrint, report.pdf.
-
-    Returns the paths written; `pdf` is a one-line hint instead when WeasyPrint is absent.
-    """
-    from nnlab.report.html import render_html
-    from nnlab.report.markdown import render_markdown
-    from nnlab.report.pdf import write_pdf
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    figures_dir = out_dir / "figures"
-    figures_dir.mkdir(exist_ok=True)
-    html = render_html(report)
-    (out_dir / "report.html").write_text(html, encoding="utf-8")
-    (out_dir / "report.md").write_text(render_markdown(report, figures_dir), encoding="utf-8")
-    written: dict[str, Path | str] = {"html": out_dir / "report.html", "md": out_dir / "report.md"}
-    written["pdf"] = write_pdf(html, out_dir / "report.pdf")
-    return written

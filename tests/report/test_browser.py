@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from nnlab.report import build
+from nnlab.report import build, output
 from nnlab.runs.store import RunStore
 from runfactory import make_run
 
@@ -30,7 +30,7 @@ window.addEventListener('load', function () {
 def test_chromium_decodes_every_image_of_the_report(tmp_runs, tmp_path):
     writer = make_run(tmp_runs, "kmeans", config={"init": "exemplar"})
     out = tmp_path / "out"
-    build.write(build.for_runs([RunStore(tmp_runs).get(writer.id)]), out)
+    output.write(build.for_runs([RunStore(tmp_runs).get(writer.id)]), out)
     html = (out / "report.html").read_text(encoding="utf-8")
     expected = html.count("<img ")
     assert expected == 5

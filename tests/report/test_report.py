@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from nnlab.cli.app import app
 from nnlab.core.figures import save_images
-from nnlab.report import build, plots
+from nnlab.report import build, output, plots
 from nnlab.report.pdf import PDF_HINT
 from nnlab.runs.store import RunStore
 from runfactory import make_run
@@ -85,7 +85,7 @@ def test_hostile_run_files_are_escaped_capped_and_contained(tmp_runs, tmp_path):
     (writer.path / "artifacts" / "link.png").symlink_to(outside)
     out = tmp_path / "out"
     report = build.for_runs([RunStore(tmp_runs).get(writer.id)])
-    build.write(report, out)
+    output.write(report, out)
     html = (out / "report.html").read_text(encoding="utf-8")
     assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "broken.png: not a readable image" in html
@@ -122,7 +122,7 @@ def test_assignment_report_composes_deliverables_and_lists_missing(tmp_runs, tmp
     assert by_id["Q2.2"].state == "missing" and by_id["Q1.1"].state == "open"
     assert by_id["Q6"].state == "tool"
     out = tmp_path / "out"
-    build.write(report, out)
+    output.write(report, out)
     html = (out / "report.html").read_text(encoding="utf-8")
     for q in report.questions:  # every question is in the report
         assert f'id="q-{q.id}"' in html

@@ -32,7 +32,7 @@ def report(
     """
     from rich.markup import escape
 
-    from nnlab.report import build
+    from nnlab.report import build, output
     from nnlab.runs.store import RunStore
 
     if not runs and not assignment:
@@ -49,7 +49,7 @@ def report(
         else:
             built = build.for_runs([store.get(ref) for ref in runs])
     try:
-        written = build.write(built, out)
+        written = output.write(built, out)
     except OSError as exc:
         fail(f"cannot write the report in {out}: {exc.strerror or exc}; pass a writable --out")
     pdf = written["pdf"]
