@@ -22,7 +22,8 @@ import torch
 from nnlab.core.data import Dataset, Split
 from nnlab.core.distributed import World
 from nnlab.core.device import resolve_device
-from nnlab.experiments.cifar import CifarConfig, train
+from nnlab.experiments.cifar.config import CifarConfig
+from nnlab.experiments.cifar.train import train
 from nnlab.runs.recorder import Recorder
 
 

@@ -40,13 +40,16 @@ class World:
         return self.rank == 0
 
 
-def setup(device_name: str, expected_size: int) -> World:
-    """Join the process group (NCCL on CUDA, gloo on the CPU) and pick this rank's device."""
+def setup(device: torch.device | str, expected_size: int) -> World:
+    """Join the process group (NCCL on CUDA, gloo on the CPU) and pick this rank's device.
+
+    `device` is the resolved device, or a name still to resolve (auto, cpu, cuda, mps).
+    """
     size = env_world_size()
     if size != expected_size:
         raise NnlabError(f"the config says world size {expected_size} but WORLD_SIZE is {size}; "
                          "launch with `torchrun --nproc_per_node=N -m nnlab ...`")
-    device = resolve_device(device_name)
+    device = device if isinstance(device, torch.device) else resolve_device(device)
     if size == 1:
         return World(0, 1, device)
     import torch.distributed as dist

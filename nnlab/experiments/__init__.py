@@ -72,6 +72,7 @@ REGISTRY: dict[str, Experiment] = {e.name: e for e in (
                group_help="Fashion-MNIST MLP (problem 2); `mlp tune` searches its hyper-parameters."),
     Experiment("mlp tune", "classifiers", "TuneConfig", module="tune"),
     Experiment("landscape", "landscape", "LandscapeConfig"),
+    Experiment("cifar", "cifar", "CifarConfig"),
     Experiment("backprop", "backprop", "BackpropConfig", kind="tool"),
     Experiment("init", "initialization", "InitConfig"),
     Experiment("adam", "adam", "AdamConfig", kind="tool", group_help="A 1-D optimizer lab: gd, momentum, Adam step "

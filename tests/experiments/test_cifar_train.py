@@ -7,8 +7,9 @@ import torch
 
 from cifar_files import one_thread, write_cifar_folder  # noqa: F401 (a fixture)
 from nnlab.core.distributed import World
-from nnlab.experiments.cifar import CifarConfig, balanced_subset, lr_multiplier, run
-from nnlab.experiments.cifar_study import subset_plan
+from nnlab.experiments.cifar.config import CifarConfig
+from nnlab.experiments.cifar.recipe import balanced_subset, lr_multiplier, subset_plan
+from nnlab.experiments.cifar.run import run
 from nnlab.errors import NnlabError
 from nnlab.runs.recorder import Recorder
 

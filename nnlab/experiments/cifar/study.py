@@ -2,13 +2,12 @@
 
 One child run per size under one study run. Every child keeps the whole test set; its
 training images are a balanced, seeded subset. Small subsets get settings that suit them
-(`subset_plan`). The study plots the generalisation gap (train − test accuracy) against the
+(`recipe.subset_plan`). The study plots the generalisation gap (train − test accuracy) against the
 number of training images on a log axis.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -16,39 +15,13 @@ import numpy as np
 from nnlab.core import distributed
 from nnlab.core.data import Dataset
 from nnlab.core.figures import save_line_plot
-from nnlab.errors import NnlabError
+from nnlab.experiments.cifar.config import CifarConfig
+from nnlab.experiments.cifar.train import train
 from nnlab.runs.recorder import Recorder
 
-SMALL_PER_CLASS = 100  # at or below this many images per class, shift augmentation is doubled
 
-
-def subset_plan(config, n_full: int, per_class: int | None, world_size: int) -> dict:
-    """Batch size, tiling and shift for training on `per_class` images of each class.
-
-    A subset smaller than a batch trains full-batch; its images are tiled so that an epoch
-    takes as many steps as an epoch of the full training set (a 10-image run would otherwise
-    take 10 steps in all); up to 100 per class, shifts of up to 4 pixels instead of 2 make
-    the few images go further. The learning rate follows the batch size (per 1024 images).
-    """
-    if per_class is None:
-        return {"batch_size": config.batch_size, "repeats": 1, "translate": config.translate}
-    n = per_class * 10
-    batch = max(world_size, min(config.batch_size, n) // world_size * world_size)
-    full_steps = math.ceil(n_full / config.batch_size)
-    repeats = max(1, math.ceil(full_steps / math.ceil(n / batch)))
-    translate = max(config.translate, 4) if per_class <= SMALL_PER_CLASS else config.translate
-    return {"batch_size": batch, "repeats": repeats, "translate": translate}
-
-
-def study(config, data: Dataset, world: distributed.World, recorder: Recorder) -> dict:
+def study(config: CifarConfig, data: Dataset, world: distributed.World, recorder: Recorder) -> dict:
     """Train one child run per subset size and plot the generalisation gap against size."""
-    from nnlab.experiments.cifar import train
-
-    per_class_max = min(int((data.train.labels == c).sum()) for c in range(len(data.classes)))
-    too_big = [n for n in config.subset_per_class if n is not None and n > per_class_max]
-    if too_big:
-        raise NnlabError(f"--subset-per-class {too_big[0]}: this training set has only {per_class_max} "
-                         "images of its smallest class")
     rows = []
     for per_class in config.subset_per_class:
         label = "all" if per_class is None else str(per_class)
