@@ -159,3 +159,38 @@ def test_bad_input_is_one_line_and_exit_2(args, message, idx_data_dir, tmp_runs)
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["cnn", "--lr", "inf"], "--lr must be a finite number (positive and at most 100)"),
+    (["cnn", "--lr", "nan"], "--lr must be a finite number"),
+    (["cnn", "--epochs", "0"], "--epochs must be at least 1"),
+    (["mlp", "--l2", "inf"], "--l2 must be a finite number (at least 0 and at most 100)"),
+    (["mlp", "--units", "2000000000"], "--units must be at least 1 and at most 16384"),
+    (["mlp", "--layers", "100000"], "--layers must be at least 1 and at most 64"),
+    (["mlp", "--momentum", "1"], "--momentum must be at least 0 and less than 1"),
+    (["mlp", "--seed", "-1"], "--seed must be at least 0"),
+    (["mlp", "tune", "--lr", "0.1,inf"], "--lr value inf must be a finite number"),
+    (["mlp", "tune", "--units", "8,2000000000"], "--units value 2000000000 must be at most 16384"),
+    (["mlp", "tune", "--trials", "0"], "--trials must be at least 1"),
+    (["mlp", "tune", "--sampler", "grid", "--units", ",".join(map(str, range(1, 65))),
+      "--layers", ",".join(map(str, range(1, 65))), "--batch-size", ",".join(map(str, range(1, 65)))],
+     "more than the grid sampler takes"),
+    (["landscape", "--margin", "inf"], "--margin must be a finite number (at least 0 and at most 100)"),
+    (["landscape", "--grid", "2000000000"], "--grid must be at least 3 and at most 401"),
+    (["landscape", "--units", "2000000000"], "--units must be at least 1 and at most 1024"),
+    (["landscape", "--subset", "5000"], "--subset 5000 exceeds the 200 training images"),
+    (["mlp", "--val-fraction", "0.001"], "leaves 0 of 200 training images for validation"),
+])
+def test_bad_numbers_are_refused_before_a_run_exists(args, message, idx_data_dir, tmp_runs):
+    res = invoke(*args, "--data-dir", idx_data_dir, "--runs-dir", tmp_runs, "--device", "cpu")
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], res.output
+    assert not RunStore(tmp_runs).runs()  # no failed run left behind
+
+
+def test_missing_data_leaves_no_run(tmp_path, tmp_runs):
+    res = invoke("cnn", "--no-fallback", "--data-dir", tmp_path / "empty", "--runs-dir", tmp_runs, "--device", "cpu")
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert not RunStore(tmp_runs).runs()

@@ -104,7 +104,9 @@ def parse_choices(name: str, value: str | tuple) -> tuple:
     except (TypeError, ValueError, OverflowError):
         raise NnlabError(f"{flag} takes comma-separated {kind.__name__}s, got {value!r}") from None
     for v in choices:
-        if (v < low if inclusive else v <= low) or (kind is float and not math.isfinite(v)):
+        if kind is float and not math.isfinite(v):
+            raise NnlabError(f"inconsistent search space: {flag} value {v} must be a finite number")
+        if v < low if inclusive else v <= low:
             bound = f"at least {low}" if inclusive else f"greater than {low}"
             raise NnlabError(f"inconsistent search space: {flag} value {v} must be {bound}")
         if v > high:
