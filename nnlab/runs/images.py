@@ -44,7 +44,9 @@ def read_image(path: Path, trim: bool = True):
             pixels = np.asarray(Image.alpha_composite(background, img).convert("RGB"), dtype=np.float32) / 255.0
     except OSError as exc:  # includes PIL's truncated or corrupt streams
         raise NnlabError(f"cannot read image {path.name}: {exc.strerror or exc}") from None
-    except (UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:  # PIL's own, stricter-than-nothing check fired first
+        raise NnlabError(f"cannot read image {path.name}: over the {MAX_PIXELS:,} pixels nnlab draws") from None
+    except (UnidentifiedImageError, ValueError) as exc:
         raise NnlabError(f"cannot read image {path.name}: {exc}") from None
     if trim and pixels.size:
         corner = pixels[0, 0]
