@@ -44,6 +44,25 @@ def test_filter_terms(tmp_runs):
     assert [r.command for r in query.select(runs, command="kmeans")] == ["kmeans"]
 
 
+def test_filters_match_exactly_and_globs_are_explicit(tmp_runs):
+    make_run(tmp_runs, "ae", config={"latent": 2, "lr": 0.1}, image=False)
+    make_run(tmp_runs, "ae", config={"latent": 32, "lr": 0.01}, image=False)
+    make_run(tmp_runs, "ae cluster", config={"latent": 2}, image=False)
+    runs = RunStore(tmp_runs).runs()
+
+    def found(text="", command=None):
+        return sorted((r.command, r.config["latent"]) for r in query.select(runs, command=command, text=text))
+
+    assert found("latent:2") == [("ae", 2), ("ae cluster", 2)]  # not 32
+    assert found("latent:*2") == [("ae", 2), ("ae", 32), ("ae cluster", 2)]
+    assert found("lr:0.10") == [("ae", 2)]  # a number matches its value
+    assert found(command="ae") == [("ae", 2), ("ae", 32)]  # not `ae cluster`
+    assert found(command="ae*") == [("ae", 2), ("ae", 32), ("ae cluster", 2)]
+    assert found(command="ae cluster") == [("ae cluster", 2)]
+    assert found("command:ae*") == found(command="ae*") and found("command:ae") == found(command="ae")
+    assert found("status:complete") == [] and len(found("status:completed")) == 3
+
+
 def test_tree_order_children_under_parents_and_orphans(tmp_runs):
     parent = make_run(tmp_runs, "sweep", start_time=10.0, image=False)
     make_run(tmp_runs, "sweep trial", parent=parent.id, start_time=11.0, image=False)
