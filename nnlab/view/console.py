@@ -41,19 +41,32 @@ class ConsoleRecorder(Recorder):
     """Records like Recorder and draws on a Rich console (stderr when stdout carries JSON).
 
     `images` is the shared `--images` value: auto, kitty, sixel, halfblock or none.
+    Everything shown is also written, as plain text, to the run's console.log (and to its
+    parents' logs, for a child run): images there are always the line naming the PNG, and
+    progress the periodic lines a log gets.
     """
 
     def __init__(self, run: RunWriter | None = None, store: RunStore | None = None, console: Console | None = None,
-                 images: str = "auto"):
+                 images: str = "auto", *, logs: Sequence[Console] = ()):
         super().__init__(run, store)
         self.console = console or Console(stderr=True)
         image_mode_for(self.console, images)  # an unknown mode fails here, not at the first image
         self.images = images
         self._last_png: Path | None = None
+        self.logs = list(logs)  # plain consoles writing to console.log files
+        if run is not None:
+            self.logs.insert(0, Console(file=run.console_log(), width=self.console.width, color_system=None,
+                                        force_terminal=False, force_interactive=False, highlight=False))
 
     @classmethod
     def _like(cls, other: "Recorder", run: RunWriter | None) -> "Recorder":
-        return cls(run, other.store, getattr(other, "console", None), getattr(other, "images", "auto"))
+        return cls(run, other.store, getattr(other, "console", None), getattr(other, "images", "auto"),
+                   logs=getattr(other, "logs", ()))
+
+    def _print(self, renderable, **options) -> None:
+        """Show `renderable` on the console and write it to every log."""
+        for console in (self.console, *self.logs):
+            console.print(renderable, **options)
 
     def artifact(self, name: str) -> Path:
         path = super().artifact(name)
@@ -62,22 +75,25 @@ class ConsoleRecorder(Recorder):
         return path
 
     def info(self, message: str) -> None:
-        self.console.print(message, highlight=False)
+        self._print(message, highlight=False)
 
     def warn(self, message: str) -> None:
         from rich.panel import Panel
 
-        self.console.print(Panel(message, title="warning", border_style="yellow", expand=False))
+        self._print(Panel(message, title="warning", border_style="yellow", expand=False))
 
     def table(self, title, columns, rows, *, footer=None, caption="", highlight=None) -> None:
-        self.console.print(rich_table(title, columns, rows, footer=footer, caption=caption, highlight=highlight))
+        self._print(rich_table(title, columns, rows, footer=footer, caption=caption, highlight=highlight))
 
     def image(self, image, title="", path: Path | None = None) -> None:
+        where = path or self._last_png
+        shown = f"{title}: see {where}" if where else f"{title} (not drawn: not a terminal)"
+        pointer = escape(f"image {shown}".rstrip())
+        for log in self.logs:
+            log.print(pointer, highlight=False, soft_wrap=True)
         mode = image_mode_for(self.console, self.images)
         if mode == "pointer":
-            where = path or self._last_png
-            shown = f"{title}: see {where}" if where else f"{title} (not drawn: not a terminal)"
-            self.console.print(escape(f"image {shown}".rstrip()), highlight=False, soft_wrap=True)
+            self.console.print(pointer, highlight=False, soft_wrap=True)
             return
         from nnlab.view.graphics import detect, render_image
 
@@ -90,15 +106,15 @@ class ConsoleRecorder(Recorder):
         from nnlab.view.terminal import line_plot
 
         width = min(self.console.width, 100)
-        self.console.print(line_plot(series, title=title, xlabel=xlabel, ylabel=ylabel,
-                                     logy=logy, width=width, height=18))
+        self._print(line_plot(series, title=title, xlabel=xlabel, ylabel=ylabel, logy=logy, width=width, height=18))
 
     @contextmanager
     def progress(self, total: int, description: str) -> Iterator[Progress]:
         if self.console.is_terminal:
-            handle: Progress = _LiveProgress(self.console, total, description)
+            shown: Progress = _LiveProgress(self.console, total, description)
         else:
-            handle = _PlainProgress(self.console, total, description)
+            shown = _PlainProgress(self.console, total, description)
+        handle = _Both([shown] + [_PlainProgress(log, total, description) for log in self.logs])
         try:
             yield handle
         finally:
@@ -106,10 +122,29 @@ class ConsoleRecorder(Recorder):
 
     @contextmanager
     def live_table(self, title: str, columns: Sequence[str], *, caption: str = "") -> Iterator[LiveTable]:
-        handle = _ConsoleLiveTable(self.console, title, columns, caption)
+        handle = _Both([_ConsoleLiveTable(console, title, columns, caption) for console in (self.console, *self.logs)])
         try:
             yield handle
         finally:
+            handle.close()
+
+
+class _Both(Progress, LiveTable):
+    """One progress task or live table shown in several places (the console and the logs)."""
+
+    def __init__(self, handles: list):
+        self._handles = handles
+
+    def advance(self, n: int = 1, info: str = "") -> None:
+        for handle in self._handles:
+            handle.advance(n, info)
+
+    def update(self, rows, *, highlight=None) -> None:
+        for handle in self._handles:
+            handle.update(rows, highlight=highlight)
+
+    def close(self) -> None:
+        for handle in self._handles:
             handle.close()
 
 

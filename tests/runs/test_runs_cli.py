@@ -252,3 +252,45 @@ def test_tail_ctrl_c_exits_cleanly(tmp_runs, monkeypatch):
     result = invoke("tail", writer.id, "--runs-dir", str(tmp_runs))
     assert result.exit_code == 130 and "stopped following" in result.output and "Traceback" not in result.output
     one_line_error(invoke("tail", "nope", "--runs-dir", str(tmp_runs)))
+
+
+def console_run(root, lines: int):
+    """A running run that printed `lines` lines through the console recorder (so into console.log)."""
+    from rich.console import Console
+
+    from nnlab.runs.store import RunStore
+    from nnlab.view.console import ConsoleRecorder
+
+    store = RunStore(root)
+    rec = ConsoleRecorder(store.create("kmeans", {}), store, Console(file=io.StringIO(), width=100))
+    for i in range(lines):
+        rec.info(f"line {i} [bold]x[/]")
+    rec.metric("loss", 0.5, step=1, epoch=1, split="train")
+    return rec
+
+
+def test_tail_prints_what_the_run_printed(tmp_runs):
+    rec = console_run(tmp_runs, 12)
+    rec.run.finish("completed")
+    lines = invoke("tail", rec.run.id, "-n", "3", "--runs-dir", str(tmp_runs)).output.strip().splitlines()
+    assert lines == ["line 9 x", "line 10 x", "line 11 x", f"run {rec.run.id} is completed"]
+    metrics = invoke("tail", rec.run.id, "--metrics", "--runs-dir", str(tmp_runs)).output
+    assert "epoch 1 step 1 train loss 0.5" in metrics and "line 11" not in metrics
+
+
+def test_tail_follows_the_console_log_of_a_running_run(tmp_runs):
+    rec = console_run(tmp_runs, 2)
+
+    def print_more():
+        time.sleep(0.3)
+        rec.info("epoch 2 done")
+        time.sleep(0.2)
+        rec.run.finish("completed")
+
+    thread = threading.Thread(target=print_more)
+    thread.start()
+    result = invoke("tail", rec.run.id, "--interval", "0.05", "--runs-dir", str(tmp_runs))
+    thread.join()
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[:3] == ["line 0 x", "line 1 x", "epoch 2 done"] and "completed" in lines[-1]
