@@ -10,12 +10,16 @@ EXIT_TERMINATED = 143  # SIGTERM (128 + 15)
 
 
 class NnlabError(Exception):
-    """A problem the user can fix: `message` names it and the fix; `exit_code` is 2 by default."""
+    """A problem the user can fix: `message` names it and the fix; `exit_code` is 2 by default.
 
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
+    `details` are lines shown under the message (e.g. the input with a caret under the mistake).
+    """
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE, details: tuple[str, ...] = ()):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+        self.details = details
 
 
 class DataUnavailable(NnlabError):

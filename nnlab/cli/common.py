@@ -8,10 +8,11 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, NoReturn, TypeVar
+from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nnlab.cli.process import exit_code_of
 from nnlab.errors import EXIT_FAILED, NnlabError
@@ -24,9 +25,15 @@ def make_console(json_output: bool = False) -> Console:
     return Console(stderr=json_output, highlight=False)
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print `error: message` as one line on stderr and exit with `code`."""
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+def fail(message: str, code: int = 2, details: Sequence[str] = ()) -> NoReturn:
+    """Print `error: message` as one line on stderr (then any detail lines) and exit with `code`.
+
+    The message is shown as plain text: it may hold what the user typed or a file held.
+    """
+    err = Console(stderr=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    for line in details:
+        err.print("  " + escape(line), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -36,7 +43,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except NnlabError as exc:
-        fail(exc.message, exc.exit_code)
+        fail(exc.message, exc.exit_code, exc.details)
 
 
 def build(config_type: Callable[..., T], **values: Any) -> T:
@@ -95,7 +102,8 @@ def run_experiment(entry: Any, config: Any, *, runs_dir: Path | None, json_outpu
 
     Preflight (device, data, inputs) runs before the run directory exists, so a usage error or
     missing data is exit 2 with no run left behind. An action flag (e.g. --summary) runs the
-    run module's function of that name instead, with no run recorded; so does a run module's
+    run module's function of that name instead, with no run recorded (as do entries that
+    record none: calculators such as `receptive`); so does a run module's
     `records_run(config)` returning False (the run then reports to a silent recorder).
     """
     from nnlab import experiments
@@ -105,9 +113,10 @@ def run_experiment(entry: Any, config: Any, *, runs_dir: Path | None, json_outpu
     console = make_console(json_output)
     images = getattr(config, "images", "auto")
     action = action_requested(config)
-    if action:
+    if action or not entry.records:  # an action flag, or a calculator that keeps no run
+        function = getattr(entry.run_module(), action) if action else entry.runner()
         with user_errors():
-            result = getattr(entry.run_module(), action)(config, console_recorder(None, None, console, images))
+            result = function(config, console_recorder(None, None, console, images))
         if json_output:
             print_json(result)
         return result

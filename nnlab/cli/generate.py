@@ -64,6 +64,8 @@ def _parameter(name: str, hint: Any, spec: Spec, default: Any) -> inspect.Parame
     elif default is None or default is MISSING:
         kwargs["show_default"] = False
     if spec.argument:
+        if default is not MISSING:  # an optional argument would show in lower case
+            kwargs["metavar"] = name.upper()
         info = typer.Argument(**kwargs)
     else:
         flag = spec.name(name)
@@ -135,13 +137,14 @@ def _command(entry: Experiment, group: bool) -> Callable[..., None]:
             return
         from nnlab.cli.common import build, run_experiment
 
-        runs_dir, json_output = values.pop("runs_dir"), values.pop("json_output")
+        runs_dir, json_output = values.pop("runs_dir", None), values.pop("json_output")
         config = build(lambda **v: config_type(**config_kwargs(config_type, v)), **values)
         run_experiment(entry, config, runs_dir=runs_dir, json_output=json_output)
 
     params = config_parameters(config_type)
-    params += [inspect.Parameter("runs_dir", _KIND, annotation=RunsDirOpt, default=None),
-               inspect.Parameter("json_output", _KIND, annotation=JsonOpt, default=False)]
+    if entry.records:
+        params.append(inspect.Parameter("runs_dir", _KIND, annotation=RunsDirOpt, default=None))
+    params.append(inspect.Parameter("json_output", _KIND, annotation=JsonOpt, default=False))
     if group:
         params.insert(0, inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                            annotation=typer.Context))

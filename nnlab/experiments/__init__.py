@@ -35,6 +35,7 @@ class Experiment:
     kind: str = "experiment"  # experiment or tool: the --help panel
     group_help: str = ""  # for a command with subcommands: the line shown in `nnlab --help`
     preflight: str = "preflight"  # function name in the run module, if it defines one
+    records: bool = True  # False: a calculator that prints its answer and keeps no run
 
     def config_class(self) -> type:
         """The Config dataclass (imports only the light config module)."""
@@ -79,6 +80,7 @@ REGISTRY: dict[str, Experiment] = {e.name: e for e in (
                "by step (question 1); `adam escape` for the bump."),
     Experiment("adam escape", "adam", "EscapeConfig", "run_escape", kind="tool"),
     Experiment("ops-check", "ops_check", "OpsCheckConfig", kind="tool"),
+    Experiment("receptive", "receptive", "ReceptiveConfig", kind="tool", records=False),
 )}
 
 
