@@ -44,12 +44,22 @@ def _type_checking_blocks(tree: ast.AST) -> set[int]:
     return skipped
 
 
-def imports_of(name: str) -> set[str]:
-    """Every module `name` imports (nnlab modules resolved to the module, others by top name)."""
+def _in_functions(tree: ast.AST) -> set[int]:
+    """ids of the nodes inside function bodies: what runs only when the function is called."""
+    inside = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            inside |= {id(n) for n in ast.walk(node) if n is not node}
+    return inside
+
+
+def imports_of(name: str, *, at_import_only: bool = False) -> set[str]:
+    """Every module `name` imports (nnlab modules resolved to the module, others by top name);
+    with `at_import_only`, only those that run when the module is imported."""
     path = MODULES[name]
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    skipped = _type_checking_blocks(tree)
+    skipped = _type_checking_blocks(tree) | (_in_functions(tree) if at_import_only else set())
     found = set()
     for node in ast.walk(tree):
         if id(node) in skipped:
@@ -136,12 +146,32 @@ def test_only_the_cli_imports_the_tui():
     assert not violations(lambda a, b: _in(b, "nnlab.tui") and not _in(a, "nnlab.tui") and not _in(a, "nnlab.cli"))
 
 
+def test_config_modules_load_without_torch():
+    """The CLI imports every config to build its commands: `nnlab --help` must not wait for torch."""
+    eager = {name: imports_of(name, at_import_only=True) for name in MODULES}
+    heavy = []
+    for config in (name for name in MODULES if name.startswith("nnlab.experiments.") and name.endswith(".config")):
+        seen, todo = set(), [config]
+        while todo:
+            module = todo.pop()
+            if module in seen:
+                continue
+            seen.add(module)
+            for target in eager.get(module, ()):
+                if target == "torch":
+                    heavy.append(f"{config} (through {module})")
+                todo.append(target)
+    assert not heavy, "config modules that import torch when loaded: " + ", ".join(heavy)
+
+
 def test_the_checker_sees_what_it_checks():
     """The graph holds the imports it must: a rule that found nothing because it read nothing would pass."""
     assert "nnlab.experiments.base" in GRAPH["nnlab.experiments.kmeans.config"]
     assert "typer" in GRAPH["nnlab.cli.app"] and "nnlab.cli.process" in GRAPH["nnlab.cli.app"]
     assert family_of("nnlab.experiments.kmeans.run") == "kmeans" and family_of("nnlab.experiments.base") is None
     assert "nnlab.core.data" in GRAPH["nnlab.experiments.base"], "function-level imports must be seen"
+    assert "nnlab.core.data" not in imports_of("nnlab.experiments.base", at_import_only=True)
+    assert "torch" in imports_of("nnlab.experiments.kmeans.run", at_import_only=True)
     assert "nnlab.runs.recorder" not in GRAPH["nnlab.experiments.base"], "TYPE_CHECKING imports never run"
 
 
