@@ -44,8 +44,14 @@ def read_regular(path: Path, cap: int) -> bytes:
             raise Unreadable(f"{path.name} is not a regular file")
         if info.st_size > cap:
             raise Unreadable(f"{path.name} is {info.st_size:,} bytes, over the {cap:,} it may hold")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(cap + 1)
+        parts, size = [], 0
+        while size <= cap:
+            part = os.read(fd, cap + 1 - size)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        data = b"".join(parts)
     finally:
         os.close(fd)
     if len(data) > cap:  # grew while we looked
@@ -112,7 +118,7 @@ def read_metrics_file(path: Path, cap: int = METRICS_CAP) -> list[dict]:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return []
-        with os.fdopen(fd, "rb", closefd=False) as fh:
+        with os.fdopen(fd, "rb", closefd=False) as fh:  # buffered: metrics files are large
             chunk = fh.read(cap)
     except OSError:
         return []

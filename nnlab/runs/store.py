@@ -207,6 +207,8 @@ class RunWriter:
     def artifact_path(self, name: str) -> Path:
         """Where to write artifact `name` (sub-folders are created)."""
         target = self.path / ARTIFACTS_DIR / name
+        if not self.path.is_dir():  # deleted under us: recreating it would fake a run with no metrics
+            raise NnlabError(f"cannot write {target}: the run folder {self.path} is gone", EXIT_FAILED)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -100,6 +100,8 @@ def test_a_run_folder_removed_under_a_writer(tmp_runs):
     writer.path.rmdir()
     with pytest.raises(NnlabError, match="cannot write .*run.json: No such file"):
         writer.update(dataset="mnist")
+    with pytest.raises(NnlabError, match="is gone"):
+        writer.artifact_path("centers.png")
     assert not writer.path.exists()  # nothing recreated it
 
 
