@@ -166,3 +166,20 @@ def test_importing_the_data_dirs_own_folder_is_a_no_op(tmp_path):
     root = write_cifar_folder(tmp_path, n_train=50, n_test=10)
     rows = import_extracted(root / FOLDER, root)
     assert rows and all(outcome.startswith("already present") for *_, outcome in rows)
+
+
+def test_archive_in_a_read_only_nnlab_data_is_extracted_into_the_user_cache(tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+
+    data_dir = tmp_path / "shared"
+    write_cifar_archive(data_dir / "cifar-10-python.tar.gz", n_train=50, n_test=10)
+    monkeypatch.setenv("NNLAB_DATA", str(data_dir))
+    data_dir.chmod(0o555)
+    try:
+        assert len(load_dataset("cifar10").train) == 50
+    finally:
+        data_dir.chmod(0o755)
+    assert not (data_dir / FOLDER).exists()
+    cache = list(Path(os.environ["XDG_CACHE_HOME"]).glob(f"nnlab/extracted/*/{FOLDER}/test_batch"))
+    assert len(cache) == 1
