@@ -47,6 +47,7 @@ _KEYS = {
     "ceil": "ceil", "ceil_mode": "ceil",
 }
 _POSITIONAL = ("k", "s", "p", "d")
+MAX_LITERAL = 1_000_000  # any kernel, stride, padding, dilation or size; larger ones overflow the arithmetic
 
 
 class ReceptiveParseError(NnlabError):
@@ -215,7 +216,10 @@ class _Parser:
             raise self.fail("ceil_mode takes true or false", tok)
         if tok.kind != "dims":
             raise self.fail(f"expected a number for {key!r}, found {tok.text or 'end of string'!r}", tok)
-        parts = [int(x) for x in re.split(r"\s*[xX×*]\s*", tok.text)]
+        texts = re.split(r"\s*[xX×*]\s*", tok.text)
+        if any(len(t.lstrip("0")) > len(str(MAX_LITERAL)) or int(t) > MAX_LITERAL for t in texts):
+            raise self.fail(f"{key} is too large: at most {MAX_LITERAL:,}", tok)
+        parts = [int(x) for x in texts]
         pair = (parts[0], parts[-1])  # "3" means 3x3
         low = 0 if key == "p" else 1
         if min(pair) < low:
@@ -238,9 +242,9 @@ def parse(text: str) -> list[LayerSpec]:
 
 def parse_input_size(text: str) -> Pair:
     """``"32"`` -> (32, 32); ``"28x20"`` -> (28, 20). Raises NnlabError for anything else."""
-    m = re.fullmatch(r"\s*(\d+)\s*(?:[xX×*]\s*(\d+))?\s*", text)
-    if not m or int(m.group(1)) < 1 or int(m.group(2) or 1) < 1:
-        raise NnlabError(f"--input expects H or HxW with positive integers, got {text!r}")
+    m = re.fullmatch(r"\s*(\d{1,9})\s*(?:[xX×*]\s*(\d{1,9}))?\s*", text)
+    if not m or not (1 <= int(m.group(1)) <= MAX_LITERAL and 1 <= int(m.group(2) or 1) <= MAX_LITERAL):
+        raise NnlabError(f"--input expects H or HxW with integers from 1 to {MAX_LITERAL:,}, got {text[:40]!r}")
     return int(m.group(1)), int(m.group(2) or m.group(1))
 
 
@@ -341,7 +345,7 @@ class TableLine:
 
 
 _LABEL = re.compile(r"^\s*(\d+)[.:)]?\s+(?=[A-Za-z])")
-_EXPECTED = re.compile(r"(?:\s*=\s*|\s+)(\d+)\s*[xX×]\s*(\d+)\s*$|\s+[_?]\s*$")
+_EXPECTED = re.compile(r"(?:\s*=\s*|\s+)(\d{1,9})\s*[xX×]\s*(\d{1,9})\s*$|\s+[_?]\s*$")
 
 
 def parse_table(content: str) -> list[TableLine]:

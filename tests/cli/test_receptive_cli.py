@@ -109,3 +109,22 @@ def test_table_check_measures_each_row(tmp_path):
     rows = json.loads(res.stdout)["rows"]
     assert [r["measured_rf"] for r in rows] == [[4, 4], [5, 7]]
     assert all(r["measured_agrees"] for r in rows) and rows[0]["matches"] is True
+
+
+def test_huge_literals_and_inputs_are_refused_in_one_message(tmp_path):
+    for args, words in ((["conv(" + "9" * 400 + ",1)"], "k is too large"),
+                        (["conv(3," + "9" * 5000 + ")"], "s is too large"),
+                        (["conv(3,1)", "--input", "9" * 400], "--input expects"),
+                        (["--table", "/dev/zero"], "is not a file")):
+        res = invoke(*args)
+        assert res.exit_code == 2, (args, res.output)
+        assert res.output.startswith("error:") and words in res.output and "Traceback" not in res.output
+    big = tmp_path / "big.txt"
+    big.write_text("conv(3,1)\n" * 200_000)
+    res = invoke("--table", str(big))
+    assert res.exit_code == 2 and "over 1,000,000 bytes" in res.output
+
+
+def test_check_estimates_its_memory_before_refusing():
+    res = invoke(" ".join(["conv(3,1)"] * 8), "--input", "4096", "--check")
+    assert res.exit_code == 2 and "would need about 2.2 GiB" in res.output and "limit 2 GiB" in res.output

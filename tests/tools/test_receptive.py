@@ -280,3 +280,14 @@ def test_any_spelling_parses_back_to_its_layers(layers):
         want.append((kind, (kh, kw), (s, s), (p, p), (d, d)))
     got = [(x.kind, x.kernel, x.stride, x.padding, x.dilation) for x in parse(text)]
     assert got == want
+
+
+def test_literals_are_bounded():
+    from nnlab.tools.receptive import MAX_LITERAL
+
+    assert parse(f"conv({MAX_LITERAL},1)")[0].kernel == (MAX_LITERAL, MAX_LITERAL)
+    for text in (f"conv({MAX_LITERAL + 1},1)", "conv(3x" + "0" * 3 + "9" * 7 + ",1)"):
+        with pytest.raises(ReceptiveParseError, match="too large"):
+            parse(text)
+    with pytest.raises(NnlabError, match="--input"):
+        parse_input_size(str(MAX_LITERAL + 1))

@@ -17,6 +17,8 @@ from nnlab.tools.receptive import (LayerRow, LayerSpec, ReceptiveParseError, com
                                    parse_input_size, parse_table)
 
 MAX_CHECK_SIZE = 4096  # a one-channel float64 image this size is 128 MiB per layer
+CHECK_MEMORY = 2 * 2**30  # bytes --check may use: activations and their gradients, float64
+MAX_TABLE_BYTES = 1_000_000  # a table file of layer strings; the assignment's is 400 bytes
 OK, WRONG = "[green]✓[/]", "[red]✗[/]"
 
 
@@ -104,6 +106,10 @@ def _measure_string(specs, rows, hw):
         raise NnlabError("--check needs a non-empty output; enlarge --input")
     if max(hw) > MAX_CHECK_SIZE:
         raise NnlabError(f"--check measures inputs of at most {MAX_CHECK_SIZE}x{MAX_CHECK_SIZE}; got {hw[0]}x{hw[1]}")
+    need = hw[0] * hw[1] * 8 * 2 * (len(specs) + 1)  # every layer's float64 output and its gradient, at most
+    if need > CHECK_MEMORY:
+        raise NnlabError(f"--check would need about {need / 2**30:.1f} GiB for a {hw[0]}x{hw[1]} input through "
+                         f"{len(specs)} layers (limit {CHECK_MEMORY / 2**30:.0f} GiB); give a smaller --input")
     return _compare(rows, measure_layers(specs_to_module(specs), (1, *hw)), hw)
 
 
@@ -154,11 +160,17 @@ def _run_model(name: str, input_hw: str | None, recorder: Recorder) -> dict:
 
 
 def _run_table(path: Path, input_hw, check: bool, recorder: Recorder) -> dict:
+    if not path.is_file():  # a folder, a FIFO or a device is no table
+        raise NnlabError(f"--table: {path} is not a file")
     try:
-        content = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_TABLE_BYTES + 1)
+        content = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise NnlabError(f"--table: cannot read {path}: "
                          f"{exc.strerror if isinstance(exc, OSError) else 'not a text file'}") from None
+    if len(raw) > MAX_TABLE_BYTES:
+        raise NnlabError(f"--table: {path} is over {MAX_TABLE_BYTES:,} bytes; a table holds one layer string a line")
     lines = parse_table(content)
     if not lines:
         raise NnlabError(f"--table: {path} has no layer strings (one per line, # for comments)")
