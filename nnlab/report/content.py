@@ -179,13 +179,24 @@ def reproduce_line(run: Run) -> str:
     return " ".join(shlex.quote(a) for a in [head, *argv[1:]])
 
 
+def _or_dash(value: Any) -> str:
+    return "—" if value is None else format_value(value)
+
+
+def _git_text(git: Any) -> str:
+    """nnlab's own checkout when the run was made: a commit (and whether it had local changes)."""
+    if isinstance(git, dict):
+        commit = git.get("commit")
+        return f"{format_value(commit)}" + (" (with uncommitted changes)" if git.get("dirty") else "") if commit else "unknown"
+    return format_value(git) if git else "unknown"
+
+
 def _facts(run: Run) -> list[tuple[str, str]]:
     info = run.info
     versions = info.get("versions") if isinstance(info.get("versions"), dict) else {}
-    git = info.get("git")
-    facts = [("run", run.id), ("status", status_of(run)), ("seed", format_value(info.get("seed"))),
-             ("device", format_value(info.get("device"))), ("started", format_value(info.get("start"))),
-             ("git commit", format_value(git) if git else "unknown"),
+    facts = [("run", run.id), ("status", status_of(run)), ("seed", _or_dash(info.get("seed"))),
+             ("device", _or_dash(info.get("device"))), ("started", _or_dash(info.get("start"))),
+             ("git commit", _git_text(info.get("git"))),
              ("versions", ", ".join(f"{k} {format_value(v)}" for k, v in versions.items()) or "unknown")]
     for key in ("dataset", "data_source", "fallback_reason", "rerun_of", "parent", "error"):
         if info.get(key):
