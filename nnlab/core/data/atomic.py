@@ -109,7 +109,8 @@ def atomic_output(target: Path, limit: int | None = None) -> Iterator[Sink]:
                                  "away and try again")
             with _writing(target, "create"):
                 target.parent.mkdir(parents=True, exist_ok=True)
-                fh = open(tmp, "wb")
+                tmp.unlink(missing_ok=True)  # a stale one, or a planted symlink: never write through it
+                fh = os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb")
             try:
                 yield Sink(fh, guard, limit, target)
                 with _writing(target, "finish"):
@@ -121,12 +122,19 @@ def atomic_output(target: Path, limit: int | None = None) -> Iterator[Sink]:
                 os.replace(tmp, target)
         except Stopped:
             stopped = True
-            tmp.unlink(missing_ok=True)  # the signal itself is delivered on leaving the guard
+            _discard(tmp)  # the signal itself is delivered on leaving the guard
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            _discard(tmp)
             raise
     if stopped:  # its handler raised nothing (the signal is ignored): still, nothing was written
         raise NnlabError(f"writing {target} was interrupted; nothing of it was kept")
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:  # its folder is gone or unusable: then so is the file
+        pass
 
 
 @contextmanager
