@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from nnlab.runs.store import RunStore, RunWriter
+from nnlab.runs.store import RunStore
+from nnlab.runs.writer import RunWriter
 
 
 def grid_png(path: Path, tiles: int = 10, seed: int = 0) -> Path:

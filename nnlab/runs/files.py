@@ -18,6 +18,13 @@ from typing import IO, Any, Iterator
 
 from nnlab.errors import EXIT_FAILED, NnlabError
 
+# the files of a run folder (see nnlab.runs.store)
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.jsonl"
+SUMMARY_FILE = "summary.json"
+CONSOLE_FILE = "console.log"
+ARTIFACTS_DIR = "artifacts"
+
 RUN_JSON_CAP = 1_000_000  # run.json and summary.json hold a config and a few numbers
 METRICS_CAP = 64_000_000  # ~600,000 metric records; beyond that a reader stops
 CONSOLE_LOG_CAP = 5_000_000  # console.log stops growing here, with one line saying so

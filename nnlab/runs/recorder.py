@@ -16,7 +16,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from nnlab.runs.files import atomic_output, atomic_write_json
-from nnlab.runs.store import RunStore, RunWriter
+from nnlab.runs.store import RunStore
+from nnlab.runs.writer import RunWriter
 
 
 class Progress:

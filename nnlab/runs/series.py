@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from nnlab.runs.files import parse_metric_lines, read_tail
-from nnlab.runs.store import CONSOLE_FILE, METRICS_FILE, Run
+from nnlab.runs.files import CONSOLE_FILE, METRICS_FILE, parse_metric_lines, read_tail
+from nnlab.runs.store import Run
 
 
 def metric_names(rows: Iterable[dict]) -> list[str]:

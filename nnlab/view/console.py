@@ -18,7 +18,8 @@ from rich.table import Table
 
 from nnlab.errors import NnlabError
 from nnlab.runs.recorder import LiveTable, Progress, Recorder
-from nnlab.runs.store import RunStore, RunWriter
+from nnlab.runs.store import RunStore
+from nnlab.runs.writer import RunWriter
 from nnlab.view.format import plain
 from nnlab.view.graphics import MODES
 

@@ -15,7 +15,8 @@ import pytest
 
 from nnlab.errors import NnlabError
 from nnlab.runs.files import ConsoleLog
-from nnlab.runs.store import RunStore, RunWriter
+from nnlab.runs.store import RunStore
+from nnlab.runs.writer import RunWriter
 
 FULL = Path("/dev/full")
 

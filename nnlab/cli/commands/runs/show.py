@@ -88,7 +88,8 @@ def tail(
     A run without a console.log (or with --metrics) shows its metric values instead.
     """
     from nnlab.runs import query, series
-    from nnlab.runs.store import CONSOLE_FILE, Run
+    from nnlab.runs.files import CONSOLE_FILE
+    from nnlab.runs.store import Run
     from nnlab.view.format import describe_row, plain
 
     (run,) = resolve(store_at(runs_dir), [run_ref])
