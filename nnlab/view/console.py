@@ -88,7 +88,7 @@ class ConsoleRecorder(Recorder):
 
     def image(self, image, title="", path: Path | None = None) -> None:
         where = path or self._last_png
-        shown = f"{title}: see {where}" if where else f"{title} (not drawn: not a terminal)"
+        shown = f"{title}: see {where}" if where else f"{title} (not drawn here)"
         pointer = escape(f"image {shown}".rstrip())
         for log in self.logs:
             log.print(pointer, highlight=False, soft_wrap=True)

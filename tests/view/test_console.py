@@ -41,6 +41,12 @@ def test_elsewhere_one_line_names_the_png(tmp_runs, terminal, mode):
     assert shown(rec).strip().splitlines()[-1].endswith("other.png")
 
 
+def test_without_a_png_the_line_says_the_image_was_not_drawn(tmp_runs):
+    rec = recorder(tmp_runs, terminal=False)
+    rec.image(IMAGE, title="latent space")
+    assert shown(rec).strip() == "image latent space (not drawn here)"
+
+
 def test_halfblock_is_drawn_even_into_a_file(tmp_runs):
     rec = recorder(tmp_runs, terminal=False, images="halfblock")
     rec.image(IMAGE)
