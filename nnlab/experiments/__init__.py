@@ -76,6 +76,7 @@ REGISTRY: dict[str, Experiment] = {e.name: e for e in (
     Experiment("cifar", "cifar", "CifarConfig"),
     Experiment("backprop", "backprop", "BackpropConfig", kind="tool"),
     Experiment("init", "initialization", "InitConfig"),
+    Experiment("ae corrupt-demo", "corruption", "CorruptConfig"),
     Experiment("adam", "adam", "AdamConfig", kind="tool", group_help="A 1-D optimizer lab: gd, momentum, Adam step "
                "by step (question 1); `adam escape` for the bump."),
     Experiment("adam escape", "adam", "EscapeConfig", "run_escape", kind="tool"),
