@@ -36,7 +36,7 @@ CORRUPT = (OSError, EOFError, zlib.error)  # what a damaged gzip stream raises
 
 @dataclass(frozen=True)
 class IdxFile:
-    """One of the four files: which split and which part, and the header's sizes once read."""
+    """One of the four files, by name: its split, its rank, and the header and sizes it may have."""
 
     filename: str  # e.g. train-images-idx3-ubyte (without .gz)
 
