@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from nnlab.runs.files import CONSOLE_FILE, METRICS_FILE, parse_metric_lines, read_tail
+from nnlab.runs.files import CONSOLE_FILE, METRICS_CAP, METRICS_FILE, parse_metric_lines, read_tail
 from nnlab.runs.store import Run
 
 
@@ -58,7 +58,7 @@ def export_rows(run: Run, rows: Iterable[dict]) -> Iterable[dict[str, Any]]:
 EXPORT_FIELDS = ("run", "command", "step", "epoch", "split", "name", "value", "time")
 
 
-POLL_LIMIT = 8_000_000  # bytes one poll reads at most; a bigger backlog comes over the next polls
+POLL_LIMIT = METRICS_CAP  # bytes one poll reads at most (a whole run's metrics); more waits for the next poll
 
 
 @dataclass
