@@ -143,10 +143,11 @@ def read_tail(path: Path, offset: int, limit: int) -> tuple[bytes, int]:
     except OSError:
         return b"", offset
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size <= offset:
             return b"", offset
         os.lseek(fd, offset, os.SEEK_SET)
-        chunk = os.read(fd, limit)
+        chunk = os.read(fd, min(limit, info.st_size - offset))  # no buffer bigger than what is there
     except OSError:
         return b"", offset
     finally:
