@@ -4,6 +4,7 @@ from the image grids runs saved (so deliverables can be composed without retrain
 from __future__ import annotations
 
 import io
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -12,6 +13,7 @@ from nnlab.runs.series import curves, metric_names
 
 MAX_CURVES = 6  # metric names drawn per run; the trainer records loss, acc and a few more
 BACKGROUND_TOLERANCE = 0.06
+SPEED = re.compile(r"per_s(ec(ond)?)?$|images_per|seconds$|_time$")
 
 
 def pyplot():
@@ -38,7 +40,10 @@ def draw_series(ax, series: dict[str, tuple[Sequence[float], Sequence[float]]], 
     """Named (xs, ys) series on one axis, with markers when there are few points."""
     for name, (xs, ys) in series.items():
         ax.plot(xs, ys, marker="o" if len(xs) <= 12 else None, label=name)
-    if xlabel in ("epoch", "step"):
+    xs_all = sorted({x for xs, _ in series.values() for x in xs})
+    if xlabel in ("epoch", "step") and len(xs_all) <= 12:
+        ax.set_xticks(xs_all)  # one tick per epoch; a single epoch gets no fractional ticks
+    elif xlabel in ("epoch", "step"):
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -58,7 +63,8 @@ def metric_curves(rows: Iterable[dict]) -> list[tuple[str, bytes]]:
     """
     rows = list(rows)
     out = []
-    for name in metric_names(rows)[:MAX_CURVES]:
+    names = [n for n in metric_names(rows) if not SPEED.search(n)]  # throughput is no result
+    for name in names[:MAX_CURVES]:
         by = "step" if name == "step_loss" else "epoch"
         series = curves(rows, name, by=by)
         if not series:
