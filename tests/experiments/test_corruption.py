@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from nnlab.errors import NnlabError
-from nnlab.experiments.corruption.config import CorruptConfig
+from nnlab.experiments.corruption.config import DATASETS, CorruptConfig
 from nnlab.experiments.corruption.corrupt import Corruption
-from nnlab.experiments.corruption.manifolds import DATASETS, distance_to_curve, sample
+from nnlab.experiments.corruption.manifolds import distance_to_curve, sample
 from nnlab.experiments.corruption.run import train_denoiser
 from nnlab.runs.recorder import Recorder
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from nnlab.errors import NnlabError
 from nnlab.experiments.base import MAX_BATCH, Seeded, Shown, option
-from nnlab.experiments.corruption.corrupt import CORRUPTIONS, PROBABILITY
-from nnlab.experiments.corruption.manifolds import DATASETS
 
+DATASETS = ("parabola", "circle", "moons")
+CORRUPTIONS = ("gaussian", "masking", "salt-pepper")
+PROBABILITY = ("masking", "salt-pepper")  # σ is a probability for these
 MAX_GAUSSIAN_SIGMA = 10.0  # ten times the curves' size: beyond it there is no curve left to see
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import torch
 
-CORRUPTIONS = ("gaussian", "masking", "salt-pepper")
-PROBABILITY = ("masking", "salt-pepper")  # σ is a probability for these
+from nnlab.experiments.corruption.config import CORRUPTIONS
 
 FORMULAS = {
     "gaussian": "x̃ = x + ε, ε ~ N(0, σ² I):  C(x̃|x) = N(x̃; x, σ² I),  σ = {sigma:g}",

@@ -12,7 +12,6 @@ import math
 import numpy as np
 import torch
 
-DATASETS = ("parabola", "circle", "moons")
 POLYLINE_POINTS = 2001
 CHUNK = 512  # points per block of the point-to-segment distances: CHUNK x segments floats at a time
 
