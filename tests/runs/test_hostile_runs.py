@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from hostile_runs import (DEV_ZERO, FIFO, FOLDER, NO_ACCESS, HostileRun, build_runs, hostile_runs, png,
+from hostile_runs import (DEV_ZERO, FIFO, FOLDER, NO_ACCESS, HostileRun, build_runs, dumps, hostile_runs, png,
                           restore_access)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -82,7 +82,13 @@ SPECIAL_EXAMPLE = [HostileRun(f"2026-01-01T00-00-00_kmeans_00000{i}", special, s
 DEEP_EXAMPLE = [HostileRun("2026-01-01T00-00-00_x[bold]y_000abc", b"[" * 100_000, b"[" * 100_000 + b"\n",
                            b'{"a": ' * 500 + b"1" + b"}" * 500, b"\xff\x1b[2J\n")]
 
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
+NAME_EXAMPLE = [HostileRun("bad\udcffname", dumps({"command": "x[bold]y", "status": "completed", "config": {"k": "\udcff"},
+                                                 "start_time": float("nan"), "versions": [1], "git": 7})),
+                HostileRun("run 2 [red]", dumps({"command": "[red]r[/red]", "status": "failed", "error": {"a": 1},
+                                                 "start_time": 1e20, "end_time": float("inf")}),
+                           metrics=dumps({"name": "loss", "value": 1.0, "split": ["x"], "epoch": float("nan")}) + b"\n")]
+
+SETTINGS = settings(max_examples=5, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -90,6 +96,7 @@ SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
 @given(st.lists(hostile_runs(), min_size=1, max_size=2))
 @example(SPECIAL_EXAMPLE)
 @example(DEEP_EXAMPLE)
+@example(NAME_EXAMPLE)
 def test_every_runs_command_survives_hostile_runs(specs):
     with hostile_root(specs) as (root, good, paths):
         where = ("--runs-dir", str(root))
@@ -116,6 +123,7 @@ def test_every_runs_command_survives_hostile_runs(specs):
 @given(st.lists(hostile_runs(), min_size=1, max_size=2))
 @example(SPECIAL_EXAMPLE)
 @example(DEEP_EXAMPLE)
+@example(NAME_EXAMPLE)
 def test_the_browser_reading_layer_survives_hostile_runs(specs):
     with hostile_root(specs) as (root, good, paths), deadline(20):
         runs = RunStore(root).runs()
