@@ -48,9 +48,9 @@ def read_regular(path: Path, cap: int) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise Unreadable(f"{path.name} is not a regular file")
+            raise Unreadable("not a regular file")
         if info.st_size > cap:
-            raise Unreadable(f"{path.name} is {info.st_size:,} bytes, over the {cap:,} it may hold")
+            raise Unreadable(f"{info.st_size:,} bytes, over the {cap:,} it may hold")
         parts, size = [], 0
         while size <= cap:
             part = os.read(fd, cap + 1 - size)
@@ -62,7 +62,7 @@ def read_regular(path: Path, cap: int) -> bytes:
     finally:
         os.close(fd)
     if len(data) > cap:  # grew while we looked
-        raise Unreadable(f"{path.name} is over the {cap:,} bytes it may hold")
+        raise Unreadable(f"over the {cap:,} bytes it may hold")
     return data
 
 
@@ -98,7 +98,7 @@ def read_json_object(path: Path, cap: int = RUN_JSON_CAP) -> dict:
     """A JSON object from a regular file of at most `cap` bytes; raises OSError or Unreadable."""
     value = parse_json(read_regular(path, cap))
     if not isinstance(value, dict):
-        raise Unreadable(f"{path.name} does not hold an object")
+        raise Unreadable("not a JSON object")
     return value
 
 
