@@ -19,7 +19,7 @@ from dataclasses import asdict
 
 import torch
 
-from nnlab.core.study_storage import holds_slot, open_storage, optimize_to
+from nnlab.core.study_storage import holds_slot, open_storage, optimize_to, slot_number
 from nnlab.core.train import Callback, EpochResult, TrainState
 from nnlab.errors import NnlabError
 from nnlab.experiments import base
@@ -53,7 +53,7 @@ def numbered_grid_sampler(space: dict[str, tuple], seed: int):
             return {}
 
         def sample_independent(self, study, trial, param_name, param_distribution):
-            return settings[trial.number % len(settings)][param_name]
+            return settings[slot_number(study, trial) % len(settings)][param_name]  # a retry keeps its setting
 
     return NumberedGrid()
 
