@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 60000)
-
 
 def bias_squared(eta: np.ndarray | float) -> np.ndarray | float:
     """((1−α)/α)² with α = η/5."""

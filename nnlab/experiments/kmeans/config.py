@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnlab.experiments.base import MAX_BATCH, MAX_EPOCHS, CommonConfig, Config, option
-from nnlab.tools.eta import DEFAULT_BATCH_SIZES
 
 INITS = ("exemplar", "random", "samples", "kmeans++")
+ETA_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 60000)  # up to all of MNIST
 MAX_K = 256  # the class-by-centre table and the centre image stay readable; 5,000 hung in plotting
 
 
@@ -37,5 +37,5 @@ class EtaConfig(Config):
     """The balanced learning rate η* (bias² = variance) for each batch size, and its curves."""
 
     batch_size: int = option(64, "Batch size whose bias² and variance curves are plotted.", min=1, max=1_000_000)
-    batch_sizes: tuple[int, ...] = option(DEFAULT_BATCH_SIZES, "Batch sizes to tabulate η* for.", min=1,
+    batch_sizes: tuple[int, ...] = option(ETA_BATCH_SIZES, "Batch sizes to tabulate η* for.", min=1,
                                           max=1_000_000, max_items=64, cli=False)
