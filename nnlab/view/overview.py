@@ -132,8 +132,9 @@ def run_overview(run: Run, summary: dict, artifacts: list[Path], rows: list[dict
     if run.error:
         parts.append(Text(f"files: {_files(run)}"))
         return Group(*parts)
-    sections: list[RenderableType] = [kv_table("run", run_facts(run)),
-                                      kv_table("config", list(query.flatten(run.config).items()))]
+    facts = run_facts(run)
+    sections: list[RenderableType] = [kv_table("run", facts)] if facts else []
+    sections.append(kv_table("config", list(query.flatten(run.config).items())))
     if summary:
         sections.append(kv_table("summary", list(query.flatten(summary).items())))
     if rows:
