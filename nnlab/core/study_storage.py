@@ -89,8 +89,8 @@ def _journal(path_text: str, heartbeat: dict):
 def _rdb(url: str, heartbeat: dict):
     from sqlalchemy.exc import DBAPIError
 
+    shown = shown_url(url)  # as the user typed it, password hidden
     url = _with_driver(url)
-    shown = shown_url(url)
     if url.startswith("sqlite"):
         # SQLite serialises writers with a file lock: wait for it rather than fail under two workers
         kwargs = {"connect_args": {"timeout": 60}}

@@ -220,7 +220,7 @@ def test_unreachable_database_is_one_line_without_the_password():
     with pytest.raises(NnlabError) as info:
         open_storage("postgresql://tina:s3cret@127.0.0.1:1/tune")  # nothing listens on port 1
     message = str(info.value)
-    assert "postgresql+psycopg://tina:***@127.0.0.1:1/tune" in message and "s3cret" not in message
+    assert "'postgresql://tina:***@127.0.0.1:1/tune'" in message and "s3cret" not in message
     assert "\n" not in message
 
 
