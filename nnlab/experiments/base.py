@@ -105,9 +105,15 @@ def range_text(spec: Spec) -> str:
     return low or high or "any finite number"
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as a message quotes it: repr, cut short (a flag or run.json can hold megabytes)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _check_number(flag: str, spec: Spec, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise NnlabError(f"{flag} must be a number, got {value!r}")
+        raise NnlabError(f"{flag} must be a number, got {_shown(value)}")
     if not math.isfinite(value):
         raise NnlabError(f"{flag} must be a finite number ({range_text(spec)}), got {value}")
     lo, hi = spec.min, spec.max
@@ -122,7 +128,8 @@ def _check_choice(flag: str, spec: Spec, value: Any) -> None:
         return
     names = [f"{c} (alias {', '.join(a for a, t in (spec.aliases or {}).items() if t == c)})"
              if c in (spec.aliases or {}).values() else c for c in spec.choices]
-    raise NnlabError(f"unknown {flag} '{value}'; choose one of {', '.join(names)}")
+    shown = f"'{value}'" if isinstance(value, str) and len(value) <= 60 else _shown(value)
+    raise NnlabError(f"unknown {flag} {shown}; choose one of {', '.join(names)}")
 
 
 def _check_type(flag: str, default: Any, value: Any) -> None:
@@ -135,7 +142,7 @@ def _check_type(flag: str, default: Any, value: Any) -> None:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok:
         what = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(kind, kind.__name__)
-        raise NnlabError(f"{flag} must be {what}, got {value!r}")
+        raise NnlabError(f"{flag} must be {what}, got {_shown(value)}")
 
 
 def validate(config: Any) -> None:
