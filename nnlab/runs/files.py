@@ -238,17 +238,22 @@ class ConsoleLog:
     def __init__(self, path: Path, cap: int = CONSOLE_LOG_CAP):
         self.path = path
         self.cap = cap
-        try:
-            self._fh = open(path, "ab")
-            self._size = self._fh.tell()
-        except OSError as exc:
-            raise write_error(path, exc) from None
-        self.truncated = self._size >= cap
+        self._fh: IO[bytes] | None = None  # opened by the first write, so a failure is that write's
+        self._size = 0
+        self.truncated = False
+        self.closed = False
 
     def write(self, text: str) -> int:
         """Append `text` without its escape sequences; returns len(text) as a file does."""
-        if self.truncated or self._fh.closed:
+        if self.truncated or self.closed:
             return len(text)
+        if self._fh is None:
+            try:
+                self._fh = open(self.path, "ab")
+            except OSError as exc:
+                self.truncated = True
+                raise write_error(self.path, exc) from None
+            self._size = self._fh.tell()
         data = _ANSI.sub("", text).encode("utf-8", "replace")
         if self._size + len(data) > self.cap:
             data = data[:max(0, self.cap - self._size)]
@@ -271,8 +276,10 @@ class ConsoleLog:
         return False
 
     def close(self) -> None:
-        """Close the file (errors ignored: everything was flushed already)."""
-        try:
-            self._fh.close()
-        except OSError:
-            pass
+        """Close the file (errors ignored: everything was flushed already); later writes are dropped."""
+        self.closed = True
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
