@@ -75,7 +75,7 @@ def console_recorder(writer: Any, store: Any, console: Console, images: str = "a
     return ConsoleRecorder(writer, store, console, images)
 
 
-def _finish(writer: Any, console: Console, body: Callable[[], dict]) -> dict:
+def finish_run(writer: Any, console: Console, body: Callable[[], dict]) -> dict:
     """Run `body` inside the run and turn its ending into a message and an exit code.
 
     Exit codes: 2 for a problem the user can fix, 130 for Ctrl-C and 143 for SIGTERM (the
@@ -130,7 +130,7 @@ def run_experiment(entry: Any, config: Any, *, runs_dir: Path | None, json_outpu
     with user_errors():
         started = experiments.begin(entry.name, config, store)
     recorder = console_recorder(started.writer, store, console, images)
-    result = _finish(started.writer, console, lambda: started.run(recorder))
+    result = finish_run(started.writer, console, lambda: started.run(recorder))
     if json_output:
         print_json({"run_id": started.writer.id, "run_dir": str(started.writer.path), **result})
     verdict = getattr(entry.run_module(), "verdict", None)

@@ -101,7 +101,7 @@ def rerun(
 ) -> None:
     """Re-run a recorded run from its run.json (command and config, not its old flags) as a new run linked by `rerun_of`."""
     from nnlab import experiments
-    from nnlab.cli.common import _finish, console_recorder, print_json
+    from nnlab.cli.common import console_recorder, finish_run, print_json
     from nnlab.report import rerun as reruns
 
     store = store_at(runs_dir)
@@ -114,7 +114,7 @@ def rerun(
         started = experiments.begin(planned.command, planned.config, store)
         started.writer.update(rerun_of=original.id)
     recorder = console_recorder(started.writer, store, console, getattr(planned.config, "images", "auto"))
-    _finish(started.writer, console, lambda: started.run(recorder))
+    finish_run(started.writer, console, lambda: started.run(recorder))
     if not check:
         if json_output:
             print_json({"run_id": started.writer.id, "rerun_of": original.id})
