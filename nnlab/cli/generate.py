@@ -1,7 +1,7 @@
 """Typer commands generated from the experiment registry: each option comes from its config field.
 
 A field declared with `option(default, help, ...)` becomes one `--flag` with that default
-and help, in its panel; choices show as the metavar. `--runs-dir` and `--json` come from
+and help, in its panel; its choices are named in the help. `--runs-dir` and `--json` come from
 nnlab.cli.options. Commands whose names share a first word ("kmeans", "kmeans eta") form a
 group whose callback is the bare command.
 """
@@ -19,7 +19,6 @@ import typer
 from nnlab.cli.options import EXPERIMENTS, TOOLS, JsonOpt, RunsDirOpt
 from nnlab.errors import NnlabError
 from nnlab.experiments import REGISTRY, Experiment
-from nnlab.experiments import base
 from nnlab.experiments.base import Spec, spec_of
 
 PANELS = {"experiment": EXPERIMENTS, "tool": TOOLS}
@@ -94,7 +93,7 @@ def config_parameters(config_type: type) -> list[inspect.Parameter]:
 
 def _declared_in_base(config_type: type, name: str) -> bool:
     return any(name in vars(cls).get("__annotations__", {}) for cls in config_type.__mro__
-               if cls.__module__ == base.__name__)
+               if cls.__module__ == Spec.__module__)  # nnlab.experiments.base
 
 
 def _panel_of(param: inspect.Parameter) -> str | None:
