@@ -65,8 +65,11 @@ def test_example_shapes_match_their_questions(tmp_runs):
     assert last["delta"] == pytest.approx([a - y for a, y in zip(last["a"], [0, 1, 0])], abs=1e-15)
     linear = json.loads(invoke(tmp_runs, DOCS / "backprop_linear.json", "--json").stdout)
     assert all(layer["sigma_prime"] == [1.0, 1.0] for layer in linear["layers"])
-    p33 = json.loads(invoke(tmp_runs, DOCS / "backprop_p33.json", "--json").stdout)
+    res = invoke(tmp_runs, DOCS / "backprop_p33.json", "--json")
+    p33 = json.loads(res.stdout)
     assert p33["cost_name"] == "cross-entropy" and p33["layers"][-1]["equation"].startswith("δ^L = a^L - y")
+    # equations print as written: their brackets are not taken for markup
+    assert "C = -Σ_j [y_j ln a^L_j + (1 - y_j) ln(1 - a^L_j)] = 1.65052853" in res.stderr
 
 
 def test_lr_flag_overrides_the_file(tmp_runs):

@@ -39,7 +39,8 @@ def report_forward(recorder: Recorder, net: Network, trace: Trace) -> None:
                   "the input is layer 1, so layers[0] is l = 2")
     recorder.table("forward pass", ["layer", "j", "z_j", "a_j"], rows)
     target = ", ".join(num(v) for v in net.target)
-    recorder.info(f"cost ({net.cost}): {trace.cost_equation} = [bold]{num(trace.cost)}[/]   (y = [{target}])")
+    recorder.info(f"cost ({net.cost}): {literal(trace.cost_equation)} = [bold]{num(trace.cost)}[/]   "
+                  f"(y = {literal(f'[{target}]')})")
 
 
 def report_backward(recorder: Recorder, net: Network, trace: Trace) -> None:
@@ -48,7 +49,7 @@ def report_backward(recorder: Recorder, net: Network, trace: Trace) -> None:
     inputs = [net.input] + [layer.a for layer in trace.layers[:-1]]
     for i in range(len(trace.layers) - 1, -1, -1):
         layer, original = trace.layers[i], net.layers[i]
-        recorder.info(f"\n[bold]layers[{i}] (l={layer.l}, {layer.activation})[/]  {layer.equation}")
+        recorder.info(f"\n[bold]layers\\[{i}] (l={layer.l}, {layer.activation})[/]  {literal(layer.equation)}")
         slope = "σ'(z_j)" if layer.derivative is not None else "—"
         rows = [[j, num(layer.derivative[j]) if layer.derivative is not None else "(Jacobian)",
                  num(layer.delta[j]), num(original.biases[j]), num(layer.new_biases[j])]
