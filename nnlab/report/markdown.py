@@ -6,6 +6,7 @@ have their pipes escaped; commands sit in code blocks.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
@@ -22,9 +23,24 @@ def _code(line: str) -> list[str]:
     return ["```", line.replace("```", "'''"), "```"]
 
 
-def _figure(fig: Figure, folder: Path) -> list[str]:
-    (folder / fig.name).write_bytes(fig.png)
-    return [f"![{_text(fig.caption)}]({folder.name}/{fig.name})", "", f"*{_text(fig.caption)}*", ""]
+def _file_name(fig: Figure, used: set[str]) -> str:
+    """A name safe in a path and a Markdown link (run ids and artifact names are hostile), unique in this report."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(fig.name).stem)[:80] or "figure"
+    name, n = f"{stem}.png", 1
+    while name in used:
+        n += 1
+        name = f"{stem}_{n}.png"
+    used.add(name)
+    return name
+
+
+def _figure(fig: Figure, folder: Path, used: set[str]) -> list[str]:
+    name = _file_name(fig, used)
+    target = folder / name
+    if target.is_symlink():  # never write through a link planted in the output folder
+        target.unlink()
+    target.write_bytes(fig.png)
+    return [f"![{_text(fig.caption)}]({folder.name}/{name})", "", f"*{_text(fig.caption)}*", ""]
 
 
 def _rows(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -39,7 +55,7 @@ def _table(table: Table) -> list[str]:
     return [f"*{_text(table.caption)}*{note}", ""] + _rows(table.header, table.rows)
 
 
-def _run(run: RunSection, folder: Path, level: str = "###") -> list[str]:
+def _run(run: RunSection, folder: Path, used: set[str], level: str = "###") -> list[str]:
     lines = [f"{level} Run `{run.id}` ({_text(run.command)}, {_text(run.status)})", "", "Reproduce:", ""]
     lines += _code(run.argv) + [""]
     lines += _rows(["fact", "value"], [list(kv) for kv in run.facts])
@@ -48,14 +64,14 @@ def _run(run: RunSection, folder: Path, level: str = "###") -> list[str]:
     if run.config:
         lines += ["Config:", ""] + _rows(["field", "value"], [list(kv) for kv in run.config])
     for fig in run.figures:
-        lines += _figure(fig, folder)
+        lines += _figure(fig, folder, used)
     for table in run.tables:
         lines += _table(table)
     lines += [f"_{_text(n)}_" for n in run.notes]
     return lines + [""]
 
 
-def _question(q: QuestionSection, folder: Path) -> list[str]:
+def _question(q: QuestionSection, folder: Path, used: set[str]) -> list[str]:
     lines = [f"## {_text(q.id)} — {STATE_TEXT.get(q.state, q.state)}", "", _text(q.summary), ""]
     if q.note:
         lines += [f"_{_text(q.note)}_", ""]
@@ -75,16 +91,17 @@ def _question(q: QuestionSection, folder: Path) -> list[str]:
     if q.figures:
         lines += ["### Deliverable", ""]
         for fig in q.figures:
-            lines += _figure(fig, folder)
+            lines += _figure(fig, folder, used)
     lines += [f"_{_text(n)}_" for n in q.notes]
     for run in q.runs:
-        lines += _run(run, folder)
+        lines += _run(run, folder, used)
     lines += [f"Run `{rid}` is shown under {_text(other)}." for rid, other in q.shown_elsewhere]
     return lines + [""]
 
 
 def render_markdown(report: Report, folder: Path) -> str:
     """The report as Markdown; writes its figures into `folder`."""
+    used: set[str] = set()
     lines = [f"# {_text(report.title)}", ""]
     lines += [_text(line) for line in report.intro] + [""]
     lines += [f"Built {report.generated} by nnlab {report.version} from the run files (nothing retrained).", ""]
@@ -98,7 +115,7 @@ def render_markdown(report: Report, folder: Path) -> str:
         lines += [f"- {_text(q.id)}: {STATE_TEXT.get(q.state, q.state)} — {_text(q.summary)}" for q in report.questions]
         lines.append("")
         for q in report.questions:
-            lines += _question(q, folder)
+            lines += _question(q, folder, used)
     for run in report.runs:
-        lines += _run(run, folder, "##")
+        lines += _run(run, folder, used, "##")
     return "\n".join(lines) + "\n"

@@ -20,6 +20,9 @@ def write(report: Report, out_dir: Path) -> dict[str, Path | str]:
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     html = render_html(report)
+    for name in ("report.html", "report.md", "report.pdf"):
+        if (out_dir / name).is_symlink():  # never write through a link planted in the output folder
+            (out_dir / name).unlink()
     (out_dir / "report.html").write_text(html, encoding="utf-8")
     (out_dir / "report.md").write_text(render_markdown(report, figures_dir), encoding="utf-8")
     written: dict[str, Path | str] = {"html": out_dir / "report.html", "md": out_dir / "report.md"}

@@ -169,3 +169,19 @@ def test_pdf_or_one_line_hint(tmp_runs, tmp_path):
 def test_bad_usage_is_one_line_exit_2(tmp_runs, tmp_path, args, message):
     result = CliRunner().invoke(app, ["report", *args, "-o", str(tmp_path / "o"), "--runs-dir", str(tmp_runs)])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_markdown_figure_names_are_safe_and_links_in_out_are_not_followed(tmp_runs, tmp_path):
+    writer = make_run(tmp_runs, "kmeans", image=False)
+    Image.new("RGB", (40, 40), "blue").save(writer.artifact_path("a b)(c].png"))
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep", encoding="utf-8")
+    (out / "report.md").symlink_to(victim)
+    output.write(build.for_runs([RunStore(tmp_runs).get(writer.id)]), out)
+    assert victim.read_text(encoding="utf-8") == "keep" and not (out / "report.md").is_symlink()
+    md = (out / "report.md").read_text(encoding="utf-8")
+    names = re.findall(r"\]\(figures/([^)]+)\)", md)
+    assert len(names) == 4 and all(re.fullmatch(r"[A-Za-z0-9._-]+", n) for n in names)
+    assert all((out / "figures" / n).is_file() for n in names)
