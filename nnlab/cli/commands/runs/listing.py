@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from nnlab.cli.commands.runs import RunRefs, readable, resolve, runs_app, store_at
+from nnlab.cli.commands.runs.group import RunRefs, readable, resolve, runs_app, store_at
 from nnlab.cli.common import fail, make_console, print_json
 from nnlab.cli.options import JsonOpt, RunsDirOpt
 
@@ -30,19 +30,21 @@ def list_runs(
     json_output: JsonOpt = False,
 ) -> None:
     """Runs, newest first, children indented under their parent: id, command, status, start, duration, key metric."""
-    from nnlab.runs import query
+    from nnlab.runs import index, query
     from nnlab.view.format import plain
 
     if status and status not in STATUS_CHOICES:
-        fail(f"unknown status '{escape(plain(status))}'; use one of {', '.join(STATUS_CHOICES)}")
+        fail(f"unknown status '{plain(status)}'; use one of {', '.join(STATUS_CHOICES)}")
     store = store_at(runs_dir)
-    runs = query.select(store.iter_runs(), command=command, status=status, text=filter_text)
+    known = index.read(store)  # one index file instead of every run.json and summary.json
+    summaries = known.summaries()
+    runs = query.select(known.runs(), command=command, status=status, text=filter_text)
     ordered = query.tree_order(runs, key=lambda r: r.id, reverse=True)
     if last is not None:
         keep = {r.id for r, depth in ordered if depth == 0}
         keep = set(sorted(keep, reverse=True)[:last])
         ordered = _limit(ordered, keep)
-    records = [(query.run_record(run, run.summary()), depth) for run, depth in ordered]
+    records = [(query.run_record(run, summaries.get(run.id, {})), depth) for run, depth in ordered]
     if json_output:
         print_json([dict(rec, depth=depth) for rec, depth in records])
         return

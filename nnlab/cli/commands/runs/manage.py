@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from nnlab.cli.commands.runs import RunRefs, readable, resolve, run_errors, runs_app, store_at
+from nnlab.cli.commands.runs.group import RunRefs, readable, resolve, run_errors, runs_app, store_at
 from nnlab.cli.common import fail, make_console
 from nnlab.cli.options import RunsDirOpt
 
@@ -55,7 +55,7 @@ def export(
     with run_errors():
         store.check_output(output)
     if output.exists() and not force:
-        fail(escape(plain(f"{output} exists; pass --force to replace it, or choose another --output")))
+        fail(plain(f"{output} exists; pass --force to replace it, or choose another --output"))
     with run_errors():
         with atomic_output(output, newline="") as out:
             count = _write_export(out, runs, json_output)

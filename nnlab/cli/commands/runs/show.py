@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from nnlab.cli.commands.runs import RunRef, readable, resolve, runs_app, store_at
+from nnlab.cli.commands.runs.group import RunRef, readable, resolve, runs_app, store_at
 from nnlab.cli.common import fail, make_console, print_json
 from nnlab.cli.options import JsonOpt, RunsDirOpt
 
@@ -29,7 +29,7 @@ def show(
     from nnlab.runs import query
 
     if images not in IMAGE_CHOICES:
-        fail(f"unknown --images '{escape(images)}'; use one of {', '.join(IMAGE_CHOICES)}")
+        fail(f"unknown --images '{images}'; use one of {', '.join(IMAGE_CHOICES)}")
     (run,) = resolve(store_at(runs_dir), [run_ref])
     summary = run.summary()
     rows = run.metrics()
@@ -118,7 +118,7 @@ def tail(
             if not fresh.error:
                 run = fresh
             elif not run.path.exists():
-                fail(escape(plain(f"run {run.id} was deleted while followed")), 1)
+                fail(plain(f"run {run.id} was deleted while followed"), 1)
             # else: unreadable for a moment (being rewritten); keep the last good view
         for item in follower.poll():  # whatever was written just before the end
             show_line(item)
