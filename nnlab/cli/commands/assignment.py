@@ -149,6 +149,8 @@ def run_assignment(
         def on_step(index: int, total: int, step) -> None:
             bar.update(task, total=total, completed=index, description=f"{step.question.id}: {' '.join(step.argv[1:3])}",
                        status="")
+            if not console.is_terminal:  # no live bar: one plain line per command
+                console.print(escape(f"[{index + 1}/{total}] {step.question.id}: {' '.join(step.argv)}"), markup=True)
 
         def on_result(question, result) -> None:
             mark = {"completed": "[green]✓[/]", "failed": "[red]✗[/]"}[result.status]
