@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from nnlab.errors import NnlabError
 from nnlab.tools.receptive import LayerRow, LayerSpec, Pair
 
-__all__ = ["ModelEntry", "register_model", "registered_models", "walk", "measure", "measure_layers",
+__all__ = ["walk", "measure", "measure_layers",
            "expected_box", "specs_to_module"]
 
 

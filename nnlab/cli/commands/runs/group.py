@@ -14,7 +14,6 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from nnlab.cli.common import fail
-from nnlab.cli.options import RUNS_AND_DATA
 from nnlab.errors import NnlabError
 
 runs_app = typer.Typer(no_args_is_help=True, rich_markup_mode="rich",

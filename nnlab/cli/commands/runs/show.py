@@ -7,7 +7,6 @@ import time
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from nnlab.cli.commands.runs.group import RunRef, readable, resolve, runs_app, store_at
 from nnlab.cli.common import fail, make_console, print_json
