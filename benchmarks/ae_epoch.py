@@ -18,8 +18,8 @@ import torch
 from nnlab.core.data import Batches, Split
 from nnlab.core.device import resolve_device, seed_everything
 from nnlab.core.train import fit
-from nnlab.experiments.autoencoders import (AE_PRESETS, CAE_PRESETS, AEConfig, CAEConfig, build_model,
-                                            make_objective, make_optimizer)
+from nnlab.experiments.autoencoders.config import AE_PRESETS, CAE_PRESETS, AEConfig, CAEConfig
+from nnlab.experiments.autoencoders.run import build_model, make_objective, make_optimizer
 from nnlab.runs.recorder import Recorder
 
 PRESETS = [("ae", arch) for arch in AE_PRESETS] + [("cae", arch) for arch in CAE_PRESETS] + [("cae", "pool-skip")]

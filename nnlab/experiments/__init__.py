@@ -64,7 +64,7 @@ REGISTRY: dict[str, Experiment] = {e.name: e for e in (
                "`ae cluster RUN` for k-means in latent space."),
     Experiment("ae cluster", "autoencoders", "ClusterConfig", "run_cluster", "latent", preflight="preflight_cluster"),
     Experiment("cae", "autoencoders", "CAEConfig", group_help="Convolutional autoencoders (pool, skip, denoising, "
-               "strided, generative, vae); `cae generate RUN`."),
+               "strided, funnel, generative, vae); `cae generate RUN`."),
     Experiment("cae generate", "autoencoders", "GenerateConfig", "run_generate", "latent",
                preflight="preflight_generate"),
     Experiment("cae cluster", "autoencoders", "ClusterConfig", "run_cluster", "latent", preflight="preflight_cluster"),

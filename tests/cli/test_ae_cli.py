@@ -48,6 +48,20 @@ def test_ae_trains_saves_figures_and_a_loadable_model(tmp_runs, idx_data_dir):
     one_line_error(invoke("cae", "generate", out["run_id"], "--runs-dir", str(tmp_runs)), "cannot generate")
 
 
+def test_cae_funnel_trains_with_l1_and_decodes_its_mean_latent(tmp_runs, idx_data_dir):
+    out = train(tmp_runs, idx_data_dir, "cae", "--arch", "funnel", "--latent", "2", "--batch-size", "32")
+    run = RunStore(tmp_runs).get(out["run_id"])
+    assert run.config["loss"] == "l1" and run.config["optimizer"] == "adam"
+    assert set(FIGURES) <= {p.name for p in run.artifacts()}
+    assert len(out["mean_latent"]) == 2 and min(out["mean_latent"]) >= 0  # ReLU on z: a non-negative mean
+    state = torch.load(run.path / "artifacts" / "model.pt", weights_only=True)
+    assert state["encoder.4.weight"].shape == (2, 32, 7, 7)  # the λ-wide bottleneck conv
+    res = invoke("cae", "--arch", "funnel", "--latent", "32", "--summary")
+    assert res.exit_code == 0 and "32x1x1" in res.output and "109,985" in res.output, res.output
+    help_text = " ".join(invoke("cae", "--help").output.split())
+    assert "figure is missing" in help_text and "conv 32→λ k7" in help_text
+
+
 def test_cluster_reports_hungarian_accuracy_beside_raw_pixels(tmp_runs, idx_data_dir):
     train(tmp_runs, idx_data_dir, "cae", "--arch", "pool", "--skip", "--noise", "0.3", "--batch-size", "32")
     res = invoke("ae", "cluster", "latest", "--runs-dir", str(tmp_runs), "--device", "cpu", "--json")

@@ -20,7 +20,9 @@ X = torch.rand(3, 1, 28, 28)
 # conv 40 + conv 296 + 392→20 7860 + 20→2 42 | 2→20 60 + 20→392 8232 + conv 292 + conv 37
 PARAMS = {("ae", "mlp4"): 437_746, ("ae", "shallow"): 218_192, ("ae", "funnel"): 328_008,
           ("cae", "pool"): 16_859, ("cae", "strided"): 87_125, ("cae", "generative"): 317_359,
-          ("cae", "vae"): 89_957}
+          ("cae", "vae"): 89_957,
+          # conv 1→16 k3 160 + 16→32 k3 4,640 + 32→2 k7 3,138 | convT 2→32 k7 3,168 + 32→16 4,624 + 16→1 145
+          ("cae", "funnel"): 15_875}
 
 
 @pytest.mark.parametrize("family,arch", sorted(PARAMS))
@@ -40,7 +42,7 @@ def test_presets_carry_the_seeds_values():
     assert (funnel.loss, funnel.latent, funnel.optimizer) == ("l1", 32, "adam")
     gen = CAEConfig(arch="generative")
     assert (gen.optimizer, gen.lr, gen.batch_size, gen.epochs, gen.latent) == ("sgd", 0.1, 64, 10, 10)
-    assert set(AE_PRESETS) == set(DENSE_PRESETS) and set(CAE_PRESETS) == {"pool", "strided", "generative", "vae"}
+    assert set(AE_PRESETS) == set(DENSE_PRESETS) and set(CAE_PRESETS) == {"pool", "strided", "funnel", "generative", "vae"}
 
 
 def test_mlp4_has_no_nonlinearity_at_the_embedding_and_funnel_relus_everything():
@@ -50,6 +52,23 @@ def test_mlp4_has_no_nonlinearity_at_the_embedding_and_funnel_relus_everything()
     funnel = build_model(AEConfig(arch="funnel"))
     assert [type(m).__name__ for m in funnel.decoder][-2:] == ["ReLU", "Unflatten"]
     assert (funnel.encode(X) >= 0).all()  # ReLU on the embedding too
+
+
+def test_conv_funnel_mirrors_the_dense_funnel_with_lambda_as_the_bottleneck():
+    config = CAEConfig(arch="funnel", latent=32)
+    assert (config.loss, config.optimizer, config.lr) == ("l1", "adam", 1e-3)
+    model = build_model(config).eval()
+    rows = summarize(model, (1, 28, 28))
+    encoder = [r.output for r in rows if r.name.startswith("encoder") and r.kind == "Conv2d"]
+    decoder = [r.output for r in rows if r.name.startswith("decoder") and r.kind == "ConvTranspose2d"]
+    # one channel's map has 196 then 49 pixels: the dense funnel's widths; λ channels of 1x1 in the middle
+    assert encoder == [(16, 14, 14), (32, 7, 7), (32, 1, 1)]
+    assert decoder == [(32, 7, 7), (16, 14, 14), (1, 28, 28)]  # the same shapes, in reverse
+    assert [r.kind for r in rows].count("ReLU") == 6  # after every layer, embedding and output included
+    assert (model.encode(X) >= 0).all() and (model.reconstruct(X) >= 0).all()
+    assert sum(p.numel() for p in model.parameters()) == 109_985  # the two k7 layers grow with λ: 2·(32·32·49 + 32)
+    with pytest.raises(NnlabError, match="does not suit"):
+        CAEConfig(arch="funnel", loss="bce")  # a ReLU output is no probability
 
 
 def test_custom_widths_build_a_mirrored_stack():

@@ -13,13 +13,14 @@ from typing import Callable
 from torch import nn
 
 from nnlab.core.models.classifiers import CNN
-from nnlab.core.models.conv_autoencoders import ConvVAE, GenerativeAE, PoolCAE, StridedCAE
+from nnlab.core.models.conv_autoencoders import ConvVAE, FunnelCAE, GenerativeAE, PoolCAE, StridedCAE
 
 CONV_MODELS: dict[str, Callable[[], nn.Module]] = {
     "cnn": CNN,
     "cae-pool": PoolCAE,
     "cae-pool-skip": partial(PoolCAE, skip=True),
     "cae-strided": StridedCAE,
+    "cae-funnel": FunnelCAE,
     "cae-generative": GenerativeAE,
     "cae-vae": ConvVAE,
 }

@@ -1,5 +1,5 @@
-"""Convolutional autoencoders from the seeds: pooling (with optional skips), strided,
-the noisy-latent generative one, and a VAE as its better-generating variant.
+"""Convolutional autoencoders from the seeds: pooling (with optional skips), strided, the
+convolutional λ funnel, the noisy-latent generative one, and a VAE as its better-generating variant.
 
 Every model keeps its encoder as one `nn.Sequential` named `encoder` whose leaves run in
 order, so `nnlab receptive` can walk it.
@@ -90,6 +90,35 @@ class StridedCAE(Autoencoder):
         self.latent_dim = latent
         self.encoder = strided_encoder(latent)
         self.decoder = strided_decoder(latent)
+
+
+# ---- adam-ae question 2.2: the convolutional λ funnel --------------------------------------
+
+class FunnelCAE(Autoencoder):
+    """The convolutional counterpart of the dense funnel 784→196→49→λ (the seed's figure 3 is missing).
+
+    Assumed: each stride-2 conv halves the side, so one channel's map holds 14·14 = 196 then
+    7·7 = 49 pixels, the dense funnel's widths; a 7x7 conv with λ filters is the λ-wide
+    bottleneck; the decoder mirrors every conv with a transposed conv. 16 and 32 channels;
+    ReLU after every layer, the embedding and the output included, as in the dense funnel.
+    """
+
+    def __init__(self, latent: int = 2, channels: tuple[int, int] = (16, 32)):
+        super().__init__()
+        self.latent_dim = latent
+        c1, c2 = channels
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),  # (B, 1, 28, 28) -> (B, c1, 14, 14)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),  # -> (B, c2, 7, 7)
+            nn.Conv2d(c2, latent, 7), nn.ReLU(),  # -> (B, λ, 1, 1)
+            nn.Flatten(),  # -> (B, λ)
+        )
+        self.decoder = nn.Sequential(
+            nn.Unflatten(1, (latent, 1, 1)),  # (B, λ) -> (B, λ, 1, 1)
+            nn.ConvTranspose2d(latent, c2, 7), nn.ReLU(),  # -> (B, c2, 7, 7)
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # -> (B, c1, 14, 14)
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # -> (B, 1, 28, 28)
+        )
 
 
 # ---- kmeans-and-generative-ae question 2: noise added to z before decoding ---------------

@@ -40,10 +40,14 @@ AE_PRESETS = {
     "mlp4": Preset(2, "mse", "mnist", 10, 1e-3, 128, "adam"),
     "shallow": Preset(64, "mse", "fashion-mnist", 20, 1e-3, 128, "adam"),
     "funnel": Preset(2, "l1", "mnist", 10, 1e-3, 128, "adam", ("mse", "l1")),  # ReLU output: no BCE
+    # cnn-ae-cae P5.3: MSE, the loss PCA minimises; K = --latent, 8 unless given
+    "linear": Preset(8, "mse", "mnist", 10, 1e-3, 128, "adam", ("mse",)),
 }
 CAE_PRESETS = {
     "pool": Preset(2, "mse", "mnist", 10, 1e-3, 128, "adam"),
     "strided": Preset(4, "mse", "mnist", 10, 1e-3, 128, "adam"),
+    # adam-ae Q2.2: as the dense funnel (ReLU output: no BCE); its figure 3 is missing, see FunnelCAE
+    "funnel": Preset(2, "l1", "mnist", 10, 1e-3, 128, "adam", ("mse", "l1")),
     # MSE of concat(z, f − x) against zeros; batch 64, SGD at lr 0.1 (the seed's values)
     "generative": Preset(10, "mse", "mnist", 10, 0.1, 64, "sgd", ("mse",)),
     # the better generator: reconstruction (summed over pixels) + KL, per image
@@ -95,7 +99,8 @@ class AEConfig(AutoencoderConfig):
 
     PRESETS: ClassVar[dict[str, Preset]] = AE_PRESETS
     arch: str = option("mlp4", "mlp4 (4 Linear+ReLU to 2-D, linear embedding), shallow (784-128-64, Fashion-MNIST, "
-                       "20 epochs), funnel (784-196-49-λ, ReLU everywhere, L1).")
+                       "20 epochs), funnel (784-196-49-λ, ReLU everywhere, L1), linear (784-K-784, no "
+                       "activation, MSE; beside PCA with K components: test MSE, principal angles).")
     # encoder widths from the input, e.g. (784, 256, 64); the decoder mirrors them
     widths: tuple[int, ...] | None = option(None, "Custom encoder widths from the input, e.g. 784,256,64 (decoder "
                                             "mirrored; the preset's activations).", min=1, max=MAX_WIDTH,
@@ -118,6 +123,9 @@ class CAEConfig(AutoencoderConfig):
 
     PRESETS: ClassVar[dict[str, Preset]] = CAE_PRESETS
     arch: str = option("pool", "pool (2 conv+pool, 2-D z), strided (stride-2 convs, transposed-conv decoder), "
+                       "funnel (the conv λ funnel of adam-ae Q2.2, whose figure is missing; assumed: conv 1→16→32 "
+                       "k3 s2 (28→14→7: 196 and 49 pixels a map, the dense funnel's widths), conv 32→λ k7 (7→1) "
+                       "as the bottleneck, mirrored by transposed convs; ReLU everywhere, L1, Adam), "
                        "generative (noisy z, MSE vs zeros, SGD 0.1), vae (the better generator).")
     # pool only: add each pooling output to its upsampling stage's input
     skip: bool = option(False, "pool only: skip connections from each pooling stage to its upsampling stage.",

@@ -10,11 +10,12 @@ import torch.nn.functional as F
 
 from nnlab.core.data import Batches
 from nnlab.core.models.autoencoders import DENSE_PRESETS, IMAGE_SHAPE, Autoencoder, DenseAutoencoder
-from nnlab.core.models.conv_autoencoders import ConvVAE, GenerativeAE, PoolCAE, StridedCAE
+from nnlab.core.models.conv_autoencoders import ConvVAE, FunnelCAE, GenerativeAE, PoolCAE, StridedCAE
 from nnlab.core.models.summary import count_parameters, summarize
 from nnlab.core.train import Objective, fit
 from nnlab.experiments.autoencoders import report as ae_report
 from nnlab.experiments.autoencoders.config import AEConfig, AutoencoderConfig
+from nnlab.experiments.autoencoders.pca import report_pca
 from nnlab.experiments.base import Setup, prepare
 from nnlab.runs.recorder import Recorder
 
@@ -29,6 +30,7 @@ def build_model(config: AutoencoderConfig) -> Autoencoder:
     builders: dict[str, Callable[[], Autoencoder]] = {
         "pool": lambda: PoolCAE(config.latent, skip=config.skip),
         "strided": lambda: StridedCAE(config.latent),
+        "funnel": lambda: FunnelCAE(config.latent),
         "generative": lambda: GenerativeAE(config.latent),
         "vae": lambda: ConvVAE(config.latent),
     }
@@ -121,5 +123,7 @@ def run(config: AutoencoderConfig, recorder: Recorder, setup: Setup | None = Non
                    "seconds_per_epoch": sum(h.seconds for h in history) / len(history),
                    "images_per_s": len(data.train) * len(history) / sum(h.seconds for h in history)}
     result |= ae_report.report(model, data, config, history, recorder)
+    if isinstance(config, AEConfig) and config.arch == "linear" and config.widths is None:
+        result |= report_pca(model, data, config.latent, recorder)  # P5.3: PCA is its optimum
     recorder.summary({k: v for k, v in result.items() if isinstance(v, (int, float, str))})
     return result
