@@ -99,4 +99,6 @@ DENSE_PRESETS: dict[str, DenseSpec] = {
     "shallow": DenseSpec((IMAGE_SIZE, 128), 64, "relu", "relu", "sigmoid"),
     # adam-ae question 2.1: 784-196-49-λ-49-196-784, ReLU after every layer, output included
     "funnel": DenseSpec((IMAGE_SIZE, 196, 49), 2, "relu", "relu", "relu"),
+    # cnn-ae-cae problem 5.3: one Linear down to K and one back, no activation anywhere (PCA's rival)
+    "linear": DenseSpec((IMAGE_SIZE,), 8, "none", "none", "none"),
 }
