@@ -1,13 +1,12 @@
 """Time opening the run browser and `nnlab runs list` on many synthetic runs.
 
-Usage: python benchmarks/runs_browse.py [--runs 2000] [--repeat 3] [--metrics 200]
+Usage: python benchmarks/runs_browse.py [--runs 10000] [--repeat 3] [--metrics 20]
 
 Writes N runs straight as files (run.json, summary.json, metrics.jsonl; one in 50 corrupt,
-one in 10 failed, one in 20 a child of the run before) into a temporary folder, then times:
-reading every run.json; the browser from start until its table is filled (headless, 80x24);
-until the key metric column is filled too; `runs list` in-process; and `nnlab runs list` as
-a fresh process (Python start and imports included). Prints the best and median of
---repeat tries.
+one in 10 failed, one in 20 a child of the run before) into a temporary folder, then times,
+each in a fresh process: the browser from start until its table (with the key metric
+column) is filled and drawn, headless at 80x24, first with no index (it is built then) and
+then --repeat times with it; its CPU seconds and peak memory; and `nnlab runs list`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
+import resource
 import subprocess
 import sys
 import tempfile
@@ -58,21 +57,12 @@ def synthetic_runs(root: Path, n: int, metrics_per_run: int) -> None:
         previous = run_id
 
 
-def time_read(root: Path) -> float:
-    from nnlab.runs.store import RunStore
-
-    t0 = time.perf_counter()
-    RunStore(root).runs()
-    return time.perf_counter() - t0
-
-
-def time_browser(root: Path) -> tuple[float, float, float, tuple[float, float], int]:
-    """Seconds until the table is filled, drawn, and has every key metric; CPU seconds until
-    filled and drawn (all threads: what the machine's load does not inflate); the row count."""
+def time_browser(root: Path) -> dict:
+    """Seconds from start until the table is filled and drawn, CPU seconds (all threads: what the
+    machine's load does not inflate), the rows shown, and this process's peak memory."""
     from nnlab.tui.app import make_app
-    from nnlab.tui.runs_table import RunsTable
 
-    async def run() -> tuple[float, float, float, tuple[float, float], int]:
+    async def run() -> dict:
         t0, c0 = time.perf_counter(), time.process_time()
         app = make_app(root, poll_s=0)
         async with app.run_test(size=(80, 24)) as pilot:
@@ -80,64 +70,65 @@ def time_browser(root: Path) -> tuple[float, float, float, tuple[float, float], 
                 await asyncio.sleep(0.005)
             filled, cpu = app.loaded_at - t0, time.process_time() - c0
             await pilot.pause()  # until the filled table has been drawn
-            painted, cpu_painted = time.perf_counter() - t0, time.process_time() - c0
-            table = app.screen.query_one(RunsTable)
-            readable = sum(1 for r in table.runs.values() if not r.error)
-            while len(table.summaries) < readable:
-                await asyncio.sleep(0.005)
-            metrics = time.perf_counter() - t0
-            rows = table.row_count
+            drawn, cpu_drawn = time.perf_counter() - t0, time.process_time() - c0
+            rows = app.screen.query_one("RunsTable").row_count
             await pilot.press("q")
-        return filled, painted, metrics, (cpu, cpu_painted), rows
+        return {"filled": filled, "drawn": drawn, "cpu filled": cpu, "cpu drawn": cpu_drawn, "rows": rows}
 
-    return asyncio.run(run())
+    result = asyncio.run(run())
+    result["peak MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
 
 
-def time_list_inprocess(root: Path) -> float:
-    from typer.testing import CliRunner
+def measure(what: str, root: Path) -> dict:
+    """One measurement in a fresh process (imports, caches and peak memory its own)."""
+    out = subprocess.run([sys.executable, __file__, "--measure", what, str(root)], check=True,
+                         capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"})
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
-    from nnlab.cli.app import app
 
+def time_list(root: Path) -> dict:
+    """`nnlab runs list` as a user runs it: a new process, Python start and imports included."""
     t0 = time.perf_counter()
-    result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(root)])
-    assert result.exit_code == 0, result.output
-    return time.perf_counter() - t0
-
-
-def time_list_process(root: Path) -> float:
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "nnlab", "runs", "list", "--runs-dir", str(root)],
-                   check=True, capture_output=True, env={**os.environ, "COLUMNS": "80"})
-    return time.perf_counter() - t0
+    out = subprocess.run([sys.executable, "-m", "nnlab", "runs", "list", "--runs-dir", str(root)],
+                         check=True, capture_output=True, env={**os.environ, "COLUMNS": "80"})
+    return {"seconds": time.perf_counter() - t0, "lines": out.stdout.count(b"\n")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--metrics", type=int, default=200, help="metric lines per run (never read on open)")
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="tries with the index in place (after the first)")
+    parser.add_argument("--metrics", type=int, default=20, help="metric lines per run (never read on open)")
+    parser.add_argument("--root", type=Path, help="use the runs already in this folder (written by an earlier "
+                        "--keep run) instead of writing new ones")
+    parser.add_argument("--keep", type=Path, help="write the runs into this (new) folder and keep them")
+    parser.add_argument("--measure", nargs=2, metavar=("WHAT", "ROOT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(time_browser(Path(args.measure[1]))))
+        return
     with tempfile.TemporaryDirectory(prefix="nnlab-bench-") as tmp:
-        root = Path(tmp)
-        synthetic_runs(root, args.runs, args.metrics)
-        results: dict[str, list[float]] = {}
-        rows = 0
-        for _ in range(args.repeat):
-            results.setdefault("read every run.json (RunStore.runs)", []).append(time_read(root))
-            filled, painted, metrics, cpu, rows = time_browser(root)
-            results.setdefault("browse: start -> table filled", []).append(filled)
-            results.setdefault("browse: start -> table drawn", []).append(painted)
-            results.setdefault("browse: CPU seconds until filled", []).append(cpu[0])
-            results.setdefault("browse: CPU seconds until drawn", []).append(cpu[1])
-            results.setdefault("browse: start -> key metrics filled", []).append(metrics)
-            results.setdefault("runs list (in-process)", []).append(time_list_inprocess(root))
-            results.setdefault("nnlab runs list (new process)", []).append(time_list_process(root))
-        print(f"{args.runs} synthetic runs ({rows} rows in the table), {args.repeat} tries, "
+        root = args.root or args.keep or Path(tmp)
+        if args.root is None:
+            t0 = time.perf_counter()
+            root.mkdir(parents=True, exist_ok=True)
+            synthetic_runs(root, args.runs, args.metrics)
+            print(f"{args.runs:,} synthetic runs written in {time.perf_counter() - t0:.0f} s")
+        (root / ".nnlab-index.json").unlink(missing_ok=True)  # the first open builds it
+        print(f"{sum(1 for _ in root.iterdir()):,} run folders in {root}; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-        width = max(map(len, results))
-        print(f"{'what':<{width}}  {'best s':>7}  {'median s':>8}")
-        for name, times in results.items():
-            print(f"{name:<{width}}  {min(times):7.3f}  {statistics.median(times):8.3f}")
+        tries = [("browse, no index yet (first open)", measure("browse", root))]
+        tries += [(f"browse, index in place (try {i + 1})", measure("browse", root)) for i in range(args.repeat)]
+        keys = ["filled", "drawn", "cpu filled", "cpu drawn", "peak MB", "rows"]
+        width = max(len(name) for name, _ in tries)
+        print(f"{'':<{width}}  " + "  ".join(f"{k:>10}" for k in keys))
+        for name, result in tries:
+            print(f"{name:<{width}}  " + "  ".join(f"{result[k]:>10.2f}" if isinstance(result[k], float)
+                                                   else f"{result[k]:>10}" for k in keys))
+        for i in range(max(1, args.repeat)):
+            listed = time_list(root)
+            print(f"nnlab runs list (new process, try {i + 1}): {listed['seconds']:.2f} s, {listed['lines']:,} lines")
 
 
 if __name__ == "__main__":

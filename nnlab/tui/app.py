@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from nnlab.errors import NnlabError
+from nnlab.runs import index
 from nnlab.runs.store import Run, RunStore
 from nnlab.tui.compare import CompareScreen
 from nnlab.tui.detail import HALFBLOCK, RunScreen
@@ -64,14 +65,17 @@ class RunsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="load")
     def load_runs(self) -> None:
-        """Read every run.json, show the table, then read summaries for the key metric."""
-        runs = self.store.runs()
-        self.app.call_from_thread(self._show_runs, runs)
-        summaries = {run.id: run.summary() for run in runs if not run.error}
-        self.app.call_from_thread(self.query_one(RunsTable).set_summaries, summaries)
+        """Show the runs as the index knows them, then check the index against the files and update."""
+        known = index.load(self.store)
+        self.app.call_from_thread(self._show_runs, known.runs(), known.summaries())
+        changed, summaries = index.refresh(known)
+        if changed:
+            self.app.call_from_thread(self._apply_poll, changed, [], summaries)
 
-    def _show_runs(self, runs: list[Run]) -> None:
-        self.query_one(RunsTable).set_runs(runs)
+    def _show_runs(self, runs: list[Run], summaries: dict[str, dict]) -> None:
+        table = self.query_one(RunsTable)
+        table.summaries = summaries
+        table.set_runs(runs)
         self.loaded = True
         self.app.loaded_at = time.perf_counter()
 
@@ -108,7 +112,8 @@ class RunsScreen(Screen):
     def _open(self, event: RunsTable.Opened) -> None:
         table = self.query_one(RunsTable)
         run_id = event.run.id
-        self.app.push_screen(RunScreen(event.run, graphics=self.app.graphics, store=self.store,
+        run = Run.load(event.run.path)  # the table holds what the index keeps; the screen shows it all
+        self.app.push_screen(RunScreen(run, graphics=self.app.graphics, store=self.store,
                                        export_dir=self.app.export_dir,
                                        children=lambda: table.children_of(run_id)))
 
@@ -149,7 +154,7 @@ class RunsScreen(Screen):
         if len(runs) < 2:
             self.notify("select two or more runs with space, then press c", severity="warning")
             return
-        self.app.push_screen(CompareScreen(runs))
+        self.app.push_screen(CompareScreen([Run.load(run.path) for run in runs]))
 
     def action_delete(self) -> None:
         """d: delete the selected runs (or the one under the cursor), after a yes/no question."""

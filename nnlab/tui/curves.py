@@ -25,7 +25,7 @@ class CurveState:
 
     def choose_axis(self, rows: list[dict]) -> None:
         """Per epoch when there are enough epochs to draw a line, else per step."""
-        epochs = {r.get("epoch") for r in rows if r.get("epoch") is not None}
+        epochs = {r.get("epoch") for r in rows if isinstance(r.get("epoch"), (int, float))}
         self.by = "epoch" if len(epochs) >= 5 else "step"
 
     def describe(self, more: str = "") -> str:

@@ -37,8 +37,7 @@ async def test_open_lists_runs_and_unreadable_ones(runs):
         assert "unreadable" in str(t.get_row(bad.id)[3])
         await until(pilot, lambda: len(t.summaries) == 3)
         assert "test_accuracy" in str(t.get_row(runs["a"].id)[6])
-        status = rendered(app.screen.query_one("#status-line", Static))
-        assert "4 runs" in status
+        await until(pilot, lambda: "4 runs" in rendered(app.screen.query_one("#status-line", Static)))
 
 
 @sync
