@@ -182,13 +182,31 @@ def write_error(path: Path, exc: OSError) -> NnlabError:
     return NnlabError(f"cannot write {path}: {exc.strerror or exc}", EXIT_FAILED)
 
 
+def check_replaceable(path: Path) -> None:
+    """Raise NnlabError (exit 2) unless `path` is absent or a regular file (through links):
+    renaming over /dev/null or /dev/stdout would replace the device itself."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise NnlabError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise NnlabError(f"cannot write {path}: it is a folder; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise NnlabError(f"refusing to replace {path}: not a regular file (a device, FIFO or socket); "
+                         "give a file name")
+
+
 @contextmanager
 def atomic_output(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
     """A text file that replaces `path` only when the block ends without error.
 
     Readers see the old file or the new one, never half of one; on any error the temp
-    file is removed and an OSError is raised as NnlabError naming `path`.
+    file is removed and an OSError is raised as NnlabError naming `path`. Only a regular
+    file (or nothing) is replaced: a rename over /dev/null, a FIFO or a folder is refused.
     """
+    check_replaceable(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline=newline) as fh:

@@ -216,6 +216,24 @@ def test_export_never_overwrites_a_run_file_or_an_existing_file(runs, tmp_path):
     assert out.read_text().startswith("run,command,step") and sorted(p.name for p in tmp_path.iterdir()) == ["m.csv", "runs"]
 
 
+def test_export_force_never_replaces_a_device_fifo_or_folder(runs, tmp_path):
+    """`-o /dev/null --force` once renamed a regular file over the device node itself."""
+    import os
+    import stat
+
+    root, run = runs["root"], runs["a"]
+    fifo, devlink, folder = tmp_path / "pipe", tmp_path / "null", tmp_path / "dir"
+    os.mkfifo(fifo)
+    devlink.symlink_to("/dev/null")  # the real device, reached through a link (as /dev/stdout is)
+    folder.mkdir()
+    for target in (fifo, devlink, folder, tmp_path / "missing" / "x.csv"):
+        line = one_line_error(invoke("export", run.id, "-o", str(target), "--force", "--runs-dir", str(root)))
+        assert str(target) in line
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and os.readlink(devlink) == "/dev/null"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and not list(folder.iterdir())
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 # ---- tail ---------------------------------------------------------------------------------
 
 def test_tail_finished_run(runs):

@@ -56,6 +56,8 @@ def export(
         store.check_output(output)
     if output.exists() and not force:
         fail(plain(f"{output} exists; pass --force to replace it, or choose another --output"))
+    if not output.parent.is_dir():
+        fail(plain(f"cannot write {output}: the folder {output.parent} does not exist; create it first"))
     with run_errors():
         with atomic_output(output, newline="") as out:
             count = _write_export(out, runs, json_output)
