@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 from nnlab import assignments
 from nnlab.assignments import runner
 from nnlab.cli.app import app
-from nnlab.report import build
 from nnlab.runs.recorder import Recorder
 from nnlab.runs.store import RunStore
 
