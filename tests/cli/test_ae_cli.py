@@ -78,7 +78,9 @@ def test_cluster_reports_hungarian_accuracy_beside_raw_pixels(tmp_runs, idx_data
 def test_generators_sample_side_by_side(tmp_runs, idx_data_dir):
     gen = train(tmp_runs, idx_data_dir, "cae", "--arch", "generative")
     vae = train(tmp_runs, idx_data_dir, "cae", "--arch", "vae", "--latent", "4")
-    assert (RunStore(tmp_runs).get(gen["run_id"]).path / "artifacts" / "samples.png").exists()
+    gen_artifacts = RunStore(tmp_runs).get(gen["run_id"]).path / "artifacts"
+    assert (gen_artifacts / "samples.png").exists() and (gen_artifacts / "blocks.png").exists()
+    assert RunStore(tmp_runs).get(gen["run_id"]).config["encoder"] == "mirror"
     res = invoke("cae", "generate", gen["run_id"], vae["run_id"], "--n", "6", "--runs-dir", str(tmp_runs),
                  "--device", "cpu", "--json")
     assert res.exit_code == 0, res.output
@@ -91,7 +93,19 @@ def test_generators_sample_side_by_side(tmp_runs, idx_data_dir):
 def test_summary_prints_the_table_and_trains_nothing(tmp_runs):
     res = invoke("cae", "--arch", "generative", "--summary", "--runs-dir", str(tmp_runs))
     assert res.exit_code == 0, res.output
-    assert "ConvTranspose2d" in res.output and "20x25x25" in res.output and "317,359" in res.output
+    assert "ConvTranspose2d" in res.output and "20x25x25" in res.output and "543,551" in res.output
+    # encoder beside decoder, each pair on one row: the stage and the decoder step that inverts it
+    assert "A  conv 1→20 k4" in res.output and "6. convT 20→1 k4, sigmoid" in res.output
+    assert "C  max-pool 2" in res.output and "4. bicubic upsample x2" in res.output
+    res = invoke("cae", "--arch", "generative", "--summary", "--json")
+    out = json.loads(res.stdout)
+    assert [p["decoder_step"] for p in out["pairs"]] == [6, 5, 4, 3, 2, 1]
+    from PIL import Image
+
+    with Image.open(out["sketch"]) as sketch:  # a real PNG, wide enough for 13 tensors side by side
+        assert sketch.format == "PNG" and sketch.width > 2 * sketch.height
+    res = invoke("cae", "--arch", "generative", "--encoder", "strided", "--summary", "--json")
+    assert json.loads(res.stdout)["parameters"] == 317_359 and "pairs" not in json.loads(res.stdout)
     res = invoke("ae", "--arch", "shallow", "--summary", "--json")
     layers = json.loads(res.stdout)
     assert layers["parameters"] == 218_192 and layers["layers"][-1]["output"] == "1x28x28"
@@ -103,6 +117,7 @@ def test_summary_prints_the_table_and_trains_nothing(tmp_runs):
     (("ae", "--widths", "784,x"), "--widths must be comma-separated"),
     (("ae", "--widths", "100,10"), "--widths must start at 784"),
     (("cae", "--arch", "strided", "--skip"), "--skip applies to --arch pool"),
+    (("cae", "--arch", "pool", "--encoder", "mirror"), "--encoder applies to --arch generative only"),
     (("cae", "--latent", "0"), "--latent must be at least 1"),
     (("ae", "cluster", "no-such-run"), "no run matches 'no-such-run'"),
     (("cae", "generate", "no-such-run"), "no run matches"),

@@ -19,7 +19,7 @@ X = torch.rand(3, 1, 28, 28)
 # counted by hand from the seeds' layers (weights + biases), e.g. pool:
 # conv 40 + conv 296 + 392→20 7860 + 20→2 42 | 2→20 60 + 20→392 8232 + conv 292 + conv 37
 PARAMS = {("ae", "mlp4"): 437_746, ("ae", "shallow"): 218_192, ("ae", "funnel"): 328_008,
-          ("cae", "pool"): 16_859, ("cae", "strided"): 87_125, ("cae", "generative"): 317_359,
+          ("cae", "pool"): 16_859, ("cae", "strided"): 87_125, ("cae", "generative"): 543_551,
           ("cae", "vae"): 89_957,
           # conv 1→16 k3 160 + 16→32 k3 4,640 + 32→2 k7 3,138 | convT 2→32 k7 3,168 + 32→16 4,624 + 16→1 145
           ("cae", "funnel"): 15_875}
@@ -95,6 +95,36 @@ def test_generative_follows_the_seed():
     torch.manual_seed(1)
     loss, _ = make_objective(CAEConfig(arch="generative"), model)(model, X, None)
     assert loss.item() == pytest.approx(expected.item())
+
+
+def test_generative_mirror_encoder_is_the_decoders_exact_inverse_stage_by_stage():
+    from nnlab.experiments.autoencoders.sketch import stage_rows
+
+    model = GenerativeAE().eval()  # the default: the mirror encoder
+    encoder, decoder = stage_rows(model)
+    assert [r.output for r in encoder] == [(20, 25, 25), (20, 12, 12), (20, 6, 6), (720,), (360,), (10,)]
+    assert [r.params for r in encoder] == [340 + 40, 6_420 + 40, 0, 0, 259_560 + 720, 3_610]  # conv/FC + BN
+    enc_in = [(1, 28, 28)] + [r.output for r in encoder[:-1]]
+    dec_in = [encoder[-1].output] + [r.output for r in decoder[:-1]]
+    assert model.pairs == [(0, 5), (1, 4), (2, 3), (3, 2), (4, 1), (5, 0)]
+    for i, j in model.pairs:  # the paired decoder stage maps the stage's output back to its input
+        assert (dec_in[j], decoder[j].output) == (encoder[i].output, enc_in[i])
+    strided = GenerativeAE(encoder="strided")
+    assert strided.pairs == [] and sum(p.numel() for p in strided.parameters()) == 317_359
+    assert strided.decoder.state_dict().keys() == model.decoder.state_dict().keys()
+
+
+def test_generative_encoder_flag_defaults_to_mirror_and_old_runs_load_as_strided():
+    assert CAEConfig(arch="generative").encoder == "mirror" and CAEConfig(arch="pool").encoder is None
+    assert isinstance(build_model(CAEConfig(arch="generative", encoder="strided")).encoder[0], torch.nn.Conv2d)
+    with pytest.raises(NnlabError, match="--encoder applies to --arch generative only"):
+        CAEConfig(arch="pool", encoder="mirror")
+    with pytest.raises(NnlabError, match="unknown --encoder 'dense'"):
+        CAEConfig(arch="generative", encoder="dense")
+    recorded = {k: v for k, v in CAEConfig(arch="generative").__dict__.items() if k != "encoder"}
+    old = config_from_run("cae", recorded)  # a run.json from before --encoder: the strided encoder
+    assert old.encoder == "strided"
+    build_model(old).load_state_dict(GenerativeAE(encoder="strided").state_dict())
 
 
 def test_pool_skip_passes_the_pooled_maps_to_the_decoder():

@@ -7,6 +7,8 @@ order, so `nnlab receptive` can walk it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -129,9 +131,52 @@ def _relu_bn_drop(features: int, p: float, conv: bool) -> list[nn.Module]:
     return [nn.ReLU(), norm, nn.Dropout(p)]
 
 
-class GenerativeAE(Autoencoder):
-    """The strided encoder ending in z; decoder FC 10→360→720, 20x6x6, bicubic x2, two transposed convs.
+@dataclass(frozen=True)
+class Stage:
+    """Consecutive leaves of an encoder or decoder `nn.Sequential` that the seed names as one stage."""
 
+    label: str  # e.g. "conv 1→20 k4"
+    leaves: int  # how many leaf modules it spans (a conv with its ReLU, batch norm and dropout: 4)
+
+
+def mirror_encoder(latent: int, p: float) -> tuple[nn.Sequential, list[Stage]]:
+    """The exact mirror of the seed's decoder (assumed: HW6 Q3's CNN is not in the seeds), and its stages.
+
+    conv 1→20 k4 (28→25); conv 20→20 k4 s2 p1 (25→12); max-pool 2 (→ 20x6x6 = 720); FC 720→360→latent.
+    """
+    encoder = nn.Sequential(
+        nn.Conv2d(1, 20, 4), *_relu_bn_drop(20, p, True),  # (B, 1, 28, 28) -> (B, 20, 25, 25)
+        nn.Conv2d(20, 20, 4, stride=2, padding=1), *_relu_bn_drop(20, p, True),  # -> (B, 20, 12, 12)
+        nn.MaxPool2d(2),  # -> (B, 20, 6, 6)
+        nn.Flatten(),  # -> (B, 720)
+        nn.Linear(720, 360), *_relu_bn_drop(360, p, False),  # -> (B, 360)
+        nn.Linear(360, latent),  # -> (B, latent)
+    )
+    stages = [Stage("conv 1→20 k4", 4), Stage("conv 20→20 k4 s2 p1", 4), Stage("max-pool 2", 1),
+              Stage("flatten", 1), Stage("FC 720→360", 4), Stage(f"FC 360→{latent}", 1)]
+    return encoder, stages
+
+
+def strided_generative_encoder(latent: int, p: float) -> nn.Sequential:
+    """The denoising report's strided encoder with ReLU, batch norm and dropout (`--encoder strided`)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, stride=2, padding=1), *_relu_bn_drop(8, p, True),  # -> (B, 8, 14, 14)
+        nn.Conv2d(8, 16, 3, stride=2, padding=1), *_relu_bn_drop(16, p, True),  # -> (B, 16, 7, 7)
+        nn.Conv2d(16, 32, 3, stride=2, padding=0), *_relu_bn_drop(32, p, True),  # -> (B, 32, 3, 3)
+        nn.Flatten(), nn.Linear(32 * 3 * 3, 128), *_relu_bn_drop(128, p, False),
+        nn.Linear(128, latent),  # -> (B, latent)
+    )
+
+
+GENERATIVE_ENCODERS = ("mirror", "strided")
+
+
+class GenerativeAE(Autoencoder):
+    """An encoder ending in z; decoder FC 10→360→720, 20x6x6, bicubic x2, two transposed convs.
+
+    `encoder="mirror"` (default) is the decoder's exact mirror (see `mirror_encoder`), whose
+    stages pair one to one with the decoder's: `pairs` lists (encoder stage, decoder stage that
+    inverts it). `encoder="strided"` is the denoising report's encoder, nnlab's earlier choice.
     Paddings (the seed leaves them open): the first transposed conv pads 1, so 12 -> 25
     ((12−1)·2 − 2 + 4 + 1); the last pads 0, so 25 -> 28 ((25−1) + 4).
     `forward(x, enc_mode)` returns concat(z, flatten(f) − flatten(x)), trained by MSE
@@ -140,16 +185,16 @@ class GenerativeAE(Autoencoder):
 
     can_sample = True
 
-    def __init__(self, latent: int = 10, dropout: float = 0.1):
+    def __init__(self, latent: int = 10, dropout: float = 0.1, encoder: str = "mirror"):
         super().__init__()
         self.latent_dim = latent
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, 8, 3, stride=2, padding=1), *_relu_bn_drop(8, dropout, True),  # -> (B, 8, 14, 14)
-            nn.Conv2d(8, 16, 3, stride=2, padding=1), *_relu_bn_drop(16, dropout, True),  # -> (B, 16, 7, 7)
-            nn.Conv2d(16, 32, 3, stride=2, padding=0), *_relu_bn_drop(32, dropout, True),  # -> (B, 32, 3, 3)
-            nn.Flatten(), nn.Linear(32 * 3 * 3, 128), *_relu_bn_drop(128, dropout, False),
-            nn.Linear(128, latent),  # -> (B, latent)
-        )
+        self.encoder_kind = encoder
+        if encoder == "mirror":
+            self.encoder, self.encoder_stages = mirror_encoder(latent, dropout)
+        elif encoder == "strided":
+            self.encoder, self.encoder_stages = strided_generative_encoder(latent, dropout), []
+        else:
+            raise ValueError(f"unknown generative encoder {encoder!r}; one of {GENERATIVE_ENCODERS}")
         self.decoder = nn.Sequential(
             nn.Linear(latent, 360), *_relu_bn_drop(360, dropout, False),
             nn.Linear(360, 720), *_relu_bn_drop(720, dropout, False),
@@ -159,6 +204,16 @@ class GenerativeAE(Autoencoder):
             *_relu_bn_drop(20, dropout, True),
             nn.ConvTranspose2d(20, 1, 4, stride=1, padding=0), nn.Sigmoid(),  # -> (B, 1, 28, 28)
         )
+        self.decoder_stages = [Stage(f"FC {latent}→360", 4), Stage("FC 360→720", 4), Stage("unflatten 20x6x6", 1),
+                               Stage("bicubic upsample x2", 1), Stage("convT 20→20 k4 s2 p1 op1", 4),
+                               Stage("convT 20→1 k4, sigmoid", 2)]
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        """(encoder stage, decoder stage that inverts it): nested, the last encoder stage with the first
+        decoder stage; empty for the strided encoder, which mirrors nothing."""
+        n = len(self.encoder_stages)
+        return [(i, n - 1 - i) for i in range(n)]
 
     def forward(self, x: torch.Tensor, enc_mode: int = 1) -> torch.Tensor:
         z = self.encoder(x)  # (B, 1, 28, 28) -> (B, latent)

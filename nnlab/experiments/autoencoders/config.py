@@ -20,6 +20,7 @@ IMAGE_SIZE = 28 * 28  # the pixels of the 28x28 images every preset reads
 MAX_LATENT = 4096
 MAX_WIDTH = 16_384  # a layer of 16k units on 784 inputs is 12.8M weights: large, not terabytes
 PRESET = "preset's value"  # shown as the default of options the --arch preset fills in
+GENERATIVE_ENCODERS = ("mirror", "strided")  # as nnlab.core.models.conv_autoencoders (no torch here)
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,23 @@ class CAEConfig(AutoencoderConfig):
     # pool only: add each pooling output to its upsampling stage's input
     skip: bool = option(False, "pool only: skip connections from each pooling stage to its upsampling stage.",
                         negatable=False)
+    # generative only: the seed's "CNN from HW6 Q3" is not in the seeds, so its encoder is assumed
+    encoder: str | None = option(None, "generative only: mirror (assumed, as the seed's HW6 Q3 CNN is missing: the "
+                                 "decoder's exact mirror, conv 1→20 k4 (28→25), conv 20→20 k4 s2 p1 (25→12), "
+                                 "max-pool 2 (→20x6x6 = 720), FC 720→360→10) or strided (the denoising report's).",
+                                 choices=GENERATIVE_ENCODERS, default_text="mirror")
+
+    def __post_init__(self) -> None:
+        if self.arch == "generative" and self.encoder is None:
+            object.__setattr__(self, "encoder", "mirror")  # recorded explicitly in run.json
+        super().__post_init__()
 
     def check(self) -> None:
         super().check()
         if self.skip and self.arch != "pool":
             raise NnlabError(f"--skip applies to --arch pool only, not {self.arch}")
+        if self.encoder is not None and self.arch != "generative":
+            raise NnlabError(f"--encoder applies to --arch generative only, not {self.arch}")
         if self.noise and self.arch == "generative":
             raise NnlabError("--noise does not apply to --arch generative: it already adds noise to z, "
                              "and its loss compares the output with the input it was given")
@@ -147,6 +160,8 @@ def config_from_run(command: str, values: dict[str, Any]) -> AutoencoderConfig:
     """Rebuild the config a saved `ae`/`cae` run recorded in its run.json (fields it no longer has are ignored)."""
     if command not in CONFIGS:
         raise NnlabError(f"that run is a `{command}` run; this needs an `ae` or `cae` run")
+    if command == "cae" and values.get("arch") == "generative" and "encoder" not in values:
+        values = {**values, "encoder": "strided"}  # recorded before --encoder existed: the strided one
     return experiments.config_from_run(command, values, strict=False)
 
 

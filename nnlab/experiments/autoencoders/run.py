@@ -15,6 +15,7 @@ from nnlab.core.models.summary import count_parameters, summarize
 from nnlab.core.train import Objective, fit
 from nnlab.experiments.autoencoders import report as ae_report
 from nnlab.experiments.autoencoders.config import AEConfig, AutoencoderConfig
+from nnlab.experiments.autoencoders.sketch import SKETCH_FILE, save_sketch, show_pairs
 from nnlab.experiments.autoencoders.pca import report_pca
 from nnlab.experiments.base import Setup, prepare
 from nnlab.runs.recorder import Recorder
@@ -31,7 +32,7 @@ def build_model(config: AutoencoderConfig) -> Autoencoder:
         "pool": lambda: PoolCAE(config.latent, skip=config.skip),
         "strided": lambda: StridedCAE(config.latent),
         "funnel": lambda: FunnelCAE(config.latent),
-        "generative": lambda: GenerativeAE(config.latent),
+        "generative": lambda: GenerativeAE(config.latent, encoder=config.encoder or "mirror"),
         "vae": lambda: ConvVAE(config.latent),
     }
     return builders[config.arch]()
@@ -94,11 +95,25 @@ def show_summary(config: AutoencoderConfig, recorder: Recorder, model: Autoencod
     return total
 
 
+def show_blocks(model: Autoencoder, recorder: Recorder) -> dict:
+    """For a model whose stages pair up (the generative mirror encoder): encoder beside decoder
+    with the pairs marked, and the block sketch PNG; the pairs and the PNG's path."""
+    if not getattr(model, "pairs", None):
+        return {}
+    pairs = show_pairs(model, recorder)
+    path = save_sketch(recorder.artifact(SKETCH_FILE), model)  # too wide to read in a terminal: a PNG only
+    recorder.info(f"block sketch (encoder beside decoder, pairs bracketed): {path}")
+    return {"pairs": pairs, "sketch": str(path)}
+
+
 def summary(config: AutoencoderConfig, recorder: Recorder) -> dict:
-    """`--summary`: show the model summary table instead of training; the layers as a dict."""
-    rows, total = summary_rows(build_model(config))
-    show_summary(config, recorder)
-    return {"layers": [dict(zip(("layer", "type", "output", "params"), row)) for row in rows], "parameters": total}
+    """`--summary`: show the model summary table instead of training; the layers as a dict.
+    Models whose encoder mirrors the decoder also show the pairs and write the block sketch."""
+    model = build_model(config)
+    rows, total = summary_rows(model)
+    show_summary(config, recorder, model)
+    return {"layers": [dict(zip(("layer", "type", "output", "params"), row)) for row in rows], "parameters": total,
+            **show_blocks(model, recorder)}
 
 
 # ---- the run ------------------------------------------------------------------------------
@@ -109,6 +124,7 @@ def run(config: AutoencoderConfig, recorder: Recorder, setup: Setup | None = Non
     data, device, generator = setup.data, setup.device, setup.generator
     model = build_model(config).to(device)
     params = show_summary(config, recorder, model, device)
+    show_blocks(model, recorder)
 
     train = Batches(data.train, config.batch_size, generator=generator)
     test = Batches(data.test, ae_report.EVAL_BATCH, shuffle=False)
