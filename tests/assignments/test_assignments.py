@@ -122,3 +122,10 @@ def test_list_shows_ticks_and_json(tmp_runs):
 def test_list_unknown_name_exits_2(tmp_runs):
     out = CliRunner().invoke(app, ["assignment", "list", "nope", "--runs-dir", str(tmp_runs)])
     assert out.exit_code == 2 and "no assignment called 'nope'" in out.output
+
+
+def test_a_shipped_file_recorded_as_an_absolute_path_still_answers(tmp_runs):
+    make_run(tmp_runs, "backprop", config={"network": "/home/me/nnlab/docs/backprop_tanh.json"})
+    make_run(tmp_runs, "backprop", config={"network": "/home/me/other_docs/backprop_linear.json"})
+    found = answers.find(assignments.load("cnn-ae-cae"), RunStore(tmp_runs).runs())
+    assert found["P2.1"].complete and not found["P2.3"].complete
