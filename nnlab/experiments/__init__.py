@@ -60,8 +60,8 @@ REGISTRY: dict[str, Experiment] = {e.name: e for e in (
     Experiment("kmeans", "kmeans", "KMeansConfig",
                group_help="k-means as a network (question 1); `kmeans eta` for its learning rate."),
     Experiment("kmeans eta", "kmeans", "EtaConfig", module="eta"),
-    Experiment("ae", "autoencoders", "AEConfig", group_help="Dense autoencoders (mlp4, shallow, funnel, custom); "
-               "`ae cluster RUN` for k-means in latent space."),
+    Experiment("ae", "autoencoders", "AEConfig", group_help="Dense autoencoders (mlp4, shallow, funnel, linear, "
+               "custom); `ae cluster RUN` for k-means in latent space, `ae corrupt-demo` for P5.2."),
     Experiment("ae cluster", "autoencoders", "ClusterConfig", "run_cluster", "latent", preflight="preflight_cluster"),
     Experiment("cae", "autoencoders", "CAEConfig", group_help="Convolutional autoencoders (pool, skip, denoising, "
                "strided, funnel, generative, vae); `cae generate RUN`."),

@@ -154,7 +154,8 @@ def output_error(cost: str, activation: str, z: np.ndarray, a: np.ndarray, y: np
     return grad * d, f"δ^L = ∇_a C ⊙ σ'(z^L)  (BP1, {GRADIENT_TEXT[cost]}, {DERIVATIVE_TEXT[activation]})"
 
 
-def hidden_error(activation: str, l: int, d: np.ndarray, w_next: np.ndarray, delta_next: np.ndarray) -> tuple[np.ndarray, str]:
+def hidden_error(activation: str, l: int, d: np.ndarray, w_next: np.ndarray,
+                 delta_next: np.ndarray) -> tuple[np.ndarray, str]:
     """δ^l from the layer above (BP2) and the form it took."""
     back = w_next.T @ delta_next  # (n_l, n_{l+1}) @ (n_{l+1},) -> (n_l,)
     if activation == "linear":

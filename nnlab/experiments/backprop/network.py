@@ -80,7 +80,8 @@ def read_json_file(path: str | Path, what: str = "network file") -> Any:
     finally:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:
-        raise NnlabError(f"{what} {path}: larger than {MAX_FILE_BYTES // 1024} KiB; a hand-sized network is far smaller")
+        raise NnlabError(f"{what} {path}: larger than {MAX_FILE_BYTES // 1024} KiB; "
+                         "a hand-sized network is far smaller")
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
@@ -135,7 +136,8 @@ def parse_network(obj: Any) -> Network:
         raise NnlabError(f"learning_rate: expected a positive number at most {MAX_ABS:g}, got {lr!r}")
     description = obj.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        raise NnlabError(f"description: expected a string of at most {MAX_DESCRIPTION} characters, got {_kind(description)}")
+        raise NnlabError(f"description: expected a string of at most {MAX_DESCRIPTION} characters, "
+                         f"got {_kind(description)}")
     return Network(tuple(layers), x, y, cost, float(lr), description)
 
 

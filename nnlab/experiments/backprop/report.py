@@ -54,14 +54,14 @@ def report_backward(recorder: Recorder, net: Network, trace: Trace) -> None:
         rows = [[j, num(layer.derivative[j]) if layer.derivative is not None else "(Jacobian)",
                  num(layer.delta[j]), num(original.biases[j]), num(layer.new_biases[j])]
                 for j in range(len(layer.delta))]
-        recorder.table(f"δ^{layer.l} and biases (BP3)", ["j", slope, "δ_j = ∂C/∂b_j", "b_j", f"b_j - {num(eta)} δ_j"],
-                       rows)
+        recorder.table(f"δ^{layer.l} and biases (BP3)",
+                       ["j", slope, "δ_j = ∂C/∂b_j", "b_j", f"b_j - {num(eta)} δ_j"], rows)
         rows = [[j, k, num(original.weights[j, k]), num(inputs[i][k]), num(layer.grad_weights[j, k]),
                  num(layer.new_weights[j, k])]
                 for j in range(len(layer.delta)) for k in range(len(inputs[i]))]
-        recorder.table(f"weights w^{layer.l} (BP4)", ["j", "k", "w_jk", f"a^{layer.l - 1}_k",
-                                                       f"∂C/∂w_jk = a^{layer.l - 1}_k δ_j", f"w_jk - {num(eta)} ∂C/∂w_jk"],
-                       rows, caption=INDEX_NOTE)
+        columns = ["j", "k", "w_jk", f"a^{layer.l - 1}_k", f"∂C/∂w_jk = a^{layer.l - 1}_k δ_j",
+                   f"w_jk - {num(eta)} ∂C/∂w_jk"]
+        recorder.table(f"weights w^{layer.l} (BP4)", columns, rows, caption=INDEX_NOTE)
 
 
 def report_agreement(recorder: Recorder, agreement: Agreement) -> None:

@@ -14,7 +14,8 @@ from nnlab.experiments.backprop.check import autograd_trace, compare
 from nnlab.experiments.backprop.config import BackpropConfig
 from nnlab.experiments.backprop.hand import backprop
 from nnlab.experiments.backprop.network import load_network
-from nnlab.experiments.backprop.report import describe, literal, report_agreement, report_backward, report_forward, to_json
+from nnlab.experiments.backprop.report import (describe, literal, report_agreement, report_backward,
+                                               report_forward, to_json)
 from nnlab.experiments.base import Setup, prepare
 from nnlab.runs.recorder import Recorder
 from nnlab.runs.store import RunStore

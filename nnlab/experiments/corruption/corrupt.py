@@ -14,7 +14,8 @@ FORMULAS = {
     "gaussian": "x̃ = x + ε, ε ~ N(0, σ² I):  C(x̃|x) = N(x̃; x, σ² I),  σ = {sigma:g}",
     "masking": ("x̃_i = m_i x_i, m_i ~ Bernoulli(1 - σ):  C(x̃_i|x_i) = (1 - σ) δ(x̃_i - x_i) + σ δ(x̃_i),  "
                 "σ = {sigma:g} (each coordinate zeroed with probability σ)"),
-    "salt-pepper": ("C(x̃_i|x_i) = (1 - σ) δ(x̃_i - x_i) + σ/2 δ(x̃_i - lo_i) + σ/2 δ(x̃_i - hi_i),  σ = {sigma:g}; "
+    "salt-pepper": ("C(x̃_i|x_i) = (1 - σ) δ(x̃_i - x_i) + σ/2 δ(x̃_i - lo_i) + σ/2 δ(x̃_i - hi_i),  "
+                    "σ = {sigma:g}; "
                     "lo, hi: each coordinate's range over the clean data ({lo}, {hi})"),
 }
 

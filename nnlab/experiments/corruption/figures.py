@@ -64,7 +64,8 @@ def save_corrections(path: Path, data: str, noisy: np.ndarray, reconstructed: np
     fig, ax = plt.subplots(figsize=(7, 6))
     _draw_curve(ax, data)
     ax.scatter(noisy[:, 0], noisy[:, 1], s=6, color="tab:red", alpha=0.5, label="corrupted x̃")
-    ax.scatter(reconstructed[:, 0], reconstructed[:, 1], s=6, color="tab:blue", alpha=0.8, label="reconstruction f(x̃)")
+    ax.scatter(reconstructed[:, 0], reconstructed[:, 1], s=6, color="tab:blue", alpha=0.8,
+               label="reconstruction f(x̃)")
     moved = np.flatnonzero(changed)
     pick = np.random.default_rng(seed).permutation(moved)[:ARROWS]
     delta = reconstructed[pick] - noisy[pick]

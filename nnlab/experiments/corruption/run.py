@@ -115,15 +115,16 @@ def run(config: CorruptConfig, recorder: Recorder, setup: Setup | None = None) -
             ["reconstruction f(x̃)", d_recon.mean(), _mean(d_recon[changed]), float(np.median(d_recon))],
             ["clean x through the DAE, f(x)", d_through.mean(), _mean(d_through[changed]), float(np.median(d_through))]]
     recorder.table(f"distance to the clean curve ({EVAL_POINTS} held-out points)",
-                   ["points", "mean", "mean, corrupted ones", "median"], [[r[0]] + [_fmt(v) for v in r[1:]] for r in rows],
+                   ["points", "mean", "mean, corrupted ones", "median"],
+                   [[r[0]] + [_fmt(v) for v in r[1:]] for r in rows],
                    caption=f"{changed.mean():.0%} of the points were changed by the corruption")
     verdict = _verdict(ratio, float(d_noisy.mean()), float(d_recon.mean()))
     recorder.info(verdict)
     if config.corruption in AMBIGUOUS:
         recorder.info(AMBIGUOUS[config.corruption])
+    title = f"denoising AE ({config.corruption}, σ = {config.sigma:g}): {verdict}"
     path, image = save_corrections(recorder.artifact("dae_corrections.png"), config.data, noisy.numpy(),
-                                   reconstructed, changed, f"denoising AE ({config.corruption}, σ = {config.sigma:g}): "
-                                   + verdict, config.seed)
+                                   reconstructed, changed, title, config.seed)
     recorder.image(image, title="arrows: corrupted point → its reconstruction", path=path)
     summary = {"distance_ratio": ratio, "mean_distance_corrupted": float(d_noisy.mean()),
                "mean_distance_reconstructed": float(d_recon.mean()), "train_loss": loss, "train_seconds": seconds}
