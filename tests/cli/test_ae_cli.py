@@ -68,11 +68,35 @@ def test_cluster_reports_hungarian_accuracy_beside_raw_pixels(tmp_runs, idx_data
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert 0 <= out["latent"]["accuracy_before_mapping"] <= out["latent"]["accuracy"] <= 1
+    for space in ("latent", "pixels"):  # both mappings on the same clustering; Hungarian never worse
+        scores = out[space]
+        assert scores["accuracy"] == scores["accuracy_hungarian"] >= scores["accuracy_greedy"]
+        table = scores["table"]
+        assert scores["accuracy_greedy"] == pytest.approx(
+            sum(table[label][int(c)] for c, label in scores["greedy_mapping"].items()) / 200)
+        assert len(set(scores["greedy_mapping"].values())) == len(scores["greedy_mapping"])  # one-to-one
+    text = " ".join(res.stderr.split())
+    assert "accuracy, greedy centroid map (report)" in text and "accuracy, Hungarian-mapped" in text
+    assert "Hungarian is never worse on the training table" in text and "latent: greedy map, cluster→class index" in text
     assert sum(map(sum, out["pixels"]["table"])) == 200
     assert out["pixels"]["accuracy"] > 0.9  # the tiny classes are blocks at distinct places
     assert "k-means clusters against the labels" in res.stderr
     cluster_run = RunStore(tmp_runs).get(out["run_id"])
     assert {"latent_table.csv", "pixels_table.png"} <= {p.name for p in cluster_run.artifacts()}
+
+
+def test_the_denoising_preset_is_noisy_clusters_greedily_and_decodes_9_random_z(tmp_runs, idx_data_dir):
+    out = train(tmp_runs, idx_data_dir, "cae", "--arch", "strided", "--batch-size", "32")
+    assert RunStore(tmp_runs).get(out["run_id"]).config["noise"] == 0.3
+    res = invoke("ae", "cluster", out["run_id"], "--no-raw", "--mapping", "greedy", "--runs-dir", str(tmp_runs),
+                 "--device", "cpu", "--json")
+    assert res.exit_code == 0, res.output
+    latent = json.loads(res.stdout)["latent"]
+    assert latent["accuracy"] == latent["accuracy_greedy"] and "accuracy_hungarian" not in latent
+    assert "Hungarian-mapped" not in res.stderr and "highlighted: the greedy centroid matching" in res.stderr
+    res = invoke("cae", "generate", out["run_id"], "--runs-dir", str(tmp_runs), "--device", "cpu", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["runs"][out["run_id"]] == {"arch": "strided", "samples": 9}
 
 
 def test_generators_sample_side_by_side(tmp_runs, idx_data_dir):
@@ -121,6 +145,7 @@ def test_summary_prints_the_table_and_trains_nothing(tmp_runs):
     (("cae", "--latent", "0"), "--latent must be at least 1"),
     (("ae", "cluster", "no-such-run"), "no run matches 'no-such-run'"),
     (("cae", "generate", "no-such-run"), "no run matches"),
+    (("ae", "cluster", "latest", "--mapping", "best"), "unknown --mapping 'best'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_runs, args, fragment):
     one_line_error(invoke(*args, "--runs-dir", str(tmp_runs)), fragment)

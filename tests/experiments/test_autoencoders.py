@@ -202,3 +202,37 @@ def test_a_dead_latent_dimension_is_reported(idx_data_dir):
     data = load_dataset("mnist", idx_data_dir)
     assert latent_scatter(model, data.test, data.classes, recorder)["dead_latent_dims"] == 1
     assert "latent dimension(s) 1 of 2 are constant" in recorder.warnings[0]
+
+
+def test_the_denoising_preset_trains_on_noisy_inputs_unless_told_not_to():
+    assert CAEConfig(arch="strided").noise == 0.3  # the report's "arbitrary noise", assumed σ = 0.3
+    assert CAEConfig(arch="strided", noise=0.0).noise == 0.0
+    assert CAEConfig(arch="pool").noise == 0.0 and AEConfig().noise == 0.0
+    torch.manual_seed(0)
+    model = StridedCAE().eval()
+    images = torch.rand(8, 1, 28, 28)
+    torch.manual_seed(3)
+    loss, _ = make_objective(CAEConfig(arch="strided"), model)(model, images, None)
+    torch.manual_seed(3)
+    noisy = images + 0.3 * torch.randn_like(images)  # the objective's own draw, repeated
+    assert loss.item() == pytest.approx(((model(noisy) - images) ** 2).mean().item(), rel=1e-5)
+    assert model.can_sample and model.sample(9).shape == (9, 1, 28, 28)  # the report's part (c)
+
+
+def test_greedy_map_reproduces_the_reports_repair_and_hungarian_is_never_worse():
+    from nnlab.core.metrics import contingency, hungarian_accuracy
+    from nnlab.experiments.clustering import greedy_centroid_match, mapped_accuracy
+
+    classes = np.eye(10) * 10
+    # the report: clusters 0 and 3 both nearest to class 2; class 8 is free and nearer to cluster 3
+    centres = classes[[2, 1, 9, 2, 7, 6, 0, 4, 5, 3]].copy()
+    centres[3] += 0.3 * (classes[8] - classes[2])
+    assert greedy_centroid_match(centres, classes) == {0: 2, 1: 1, 2: 9, 3: 8, 4: 7, 5: 6, 6: 0, 7: 4, 8: 5, 9: 3}
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        k = int(rng.integers(2, 8))
+        labels, assigned = rng.integers(0, 5, 300), rng.integers(0, k, 300)
+        table = contingency(labels, assigned, 5, k)
+        greedy = greedy_centroid_match(rng.normal(size=(k, 3)), rng.normal(size=(5, 3)))
+        assert len(set(greedy.values())) == len(greedy) == min(k, 5)  # one-to-one, unmapped only past 5
+        assert mapped_accuracy(table, greedy) <= hungarian_accuracy(table) + 1e-12

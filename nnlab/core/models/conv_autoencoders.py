@@ -87,11 +87,18 @@ def strided_decoder(latent: int) -> nn.Sequential:
 class StridedCAE(Autoencoder):
     """The denoising report's autoencoder (its encoded space had 4 dimensions)."""
 
+    can_sample = True  # the report's part (c) decodes random z, though nothing shapes z toward N(0, I)
+
     def __init__(self, latent: int = 4):
         super().__init__()
         self.latent_dim = latent
         self.encoder = strided_encoder(latent)
         self.decoder = strided_decoder(latent)
+
+    def sample(self, n: int) -> torch.Tensor:
+        """Decode z ~ N(0, I), as the report's part (c) does."""
+        device = next(self.parameters()).device
+        return self.decoder(torch.randn(n, self.latent_dim, device=device))
 
 
 # ---- adam-ae question 2.2: the convolutional λ funnel --------------------------------------

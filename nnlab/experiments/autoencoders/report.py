@@ -17,12 +17,12 @@ from nnlab.core.data import Dataset, Split, to_float
 from nnlab.core.figures import image_grid, save_images, save_line_plot, save_scatter
 from nnlab.core.models.autoencoders import Autoencoder
 from nnlab.core.train import EpochResult
+from nnlab.experiments.autoencoders.config import sample_count
 from nnlab.runs.recorder import Recorder
 
 EVAL_BATCH = 1000  # images per forward pass when evaluating; memory, not results, depends on it
 TERMINAL_COLUMNS = 5  # 28-pixel images, 5 per row, stay legible at 100 columns
 SCATTER_SIZE = (96, 48)  # terminal scatter in pixels (width, height): 24 lines of half-blocks
-SAMPLE_COUNT = 20
 LEGEND_PER_LINE = 5  # 5 class names fit in 80 columns, so no name is split across lines
 SAMPLE_COLUMNS = 6  # 6 x 30 pixels shrink by only 2 at 100 columns
 NOISE_SEED = 1234  # figures and test MSE of noisy runs see the same corruption in every run
@@ -39,7 +39,8 @@ def report(model: Autoencoder, data: Dataset, config: Any, history: Sequence[Epo
     out |= latent_scatter(model, data.test, data.classes, recorder)
     out["mean_latent"] = mean_code(model, data.train, recorder)
     if model.can_sample:
-        show_samples(model, SAMPLE_COUNT, recorder, f"{SAMPLE_COUNT} samples from the {config.arch} model")
+        n = sample_count(config.arch)
+        show_samples(model, n, recorder, f"{n} samples from the {config.arch} model")
     return out
 
 
