@@ -13,6 +13,7 @@ from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from nnlab.core.models.classifiers import MLP
 from nnlab.errors import NnlabError
 from nnlab.experiments.landscape.config import LandscapeConfig
+from nnlab.experiments.landscape.figures import Scale
 from nnlab.experiments.landscape.run import (grid_coords, pca_directions, plane_losses, project, random_directions,
                                              vector_losses, window)
 
@@ -50,19 +51,48 @@ def test_vector_losses_match_the_model():
     np.testing.assert_allclose(vector_losses(model, vectors, images, labels, chunk=2).numpy(), expected, rtol=1e-5)
 
 
-def test_pca_directions_are_orthonormal_and_capture_a_planar_path():
+def _planar_path(dims: int = 50, steps: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
     torch.manual_seed(0)
-    final = torch.randn(50)
-    basis = torch.linalg.qr(torch.randn(50, 2)).Q.T  # (2, 50) orthonormal
-    t = torch.linspace(0, 1, 12)
-    path = final + (3 * (1 - t))[:, None] * basis[0] + torch.sin(3 * t)[:, None] * basis[1]
-    directions, share = pca_directions(path, final)
-    torch.testing.assert_close(directions @ directions.T, torch.eye(2), atol=1e-5, rtol=0)
-    assert share.sum() == pytest.approx(1.0, abs=1e-5)  # the path lies in a plane
-    coords, kept = project(path, final, directions)
-    assert kept == pytest.approx(1.0, abs=1e-5)
+    final = torch.randn(dims, dtype=torch.float64)
+    basis = torch.linalg.qr(torch.randn(dims, 2, dtype=torch.float64)).Q.T  # (2, D) orthonormal
+    t = torch.linspace(0, 1, steps, dtype=torch.float64)
+    return final + (3 * (1 - t))[:, None] * basis[0] + torch.sin(3 * t)[:, None] * basis[1], basis
+
+
+def test_pca_directions_are_sklearns_components_centred_at_the_path_mean():
+    from sklearn.decomposition import PCA
+
+    torch.manual_seed(1)
+    path = torch.randn(15, 40, dtype=torch.float64).cumsum(0)  # a random walk: a path with a mean off its ends
+    mean, directions, share = pca_directions(path.float())
+    reference = PCA(n_components=2).fit(path.numpy())
+    np.testing.assert_allclose(mean.numpy(), reference.mean_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(share, reference.explained_variance_ratio_, rtol=1e-5)
+    for mine, theirs in zip(directions.double().numpy(), reference.components_):
+        assert abs(float(mine @ theirs)) == pytest.approx(1.0, abs=1e-5)  # equal up to sign
+    np.testing.assert_allclose(np.abs(directions.numpy()), np.abs(reference.components_), atol=1e-5)
+    coords, _ = project(path.float(), mean, directions)
     assert (coords[0] > 0).all()  # oriented so the start is at positive coordinates
-    torch.testing.assert_close(final + coords @ directions, path, atol=1e-4, rtol=0)
+    signs = np.sign((directions.double().numpy() * reference.components_).sum(1))
+    np.testing.assert_allclose(coords.numpy(), reference.transform(path.numpy()) * signs, atol=1e-3)
+
+
+def test_a_planar_path_is_kept_whole_by_its_pca_plane():
+    path, basis = _planar_path()
+    mean, directions, share = pca_directions(path)
+    torch.testing.assert_close(directions @ directions.T, torch.eye(2, dtype=path.dtype), atol=1e-8, rtol=0)
+    assert share.sum() == pytest.approx(1.0, abs=1e-8)  # the path lies in a plane
+    coords, kept = project(path, mean, directions)
+    assert kept == pytest.approx(1.0, abs=1e-8)
+    torch.testing.assert_close(mean + coords @ directions, path, atol=1e-8, rtol=0)
+
+
+def test_the_z_scale_is_f_ce_itself_unless_log_is_asked():
+    losses = np.array([0.5, 2.0, 20.0])
+    np.testing.assert_array_equal(Scale()(losses), losses)
+    np.testing.assert_allclose(Scale(log=True)(losses), np.log10(losses))
+    assert (Scale().label, Scale(log=True).label) == ("f_CE", "log10 f_CE")
+    assert LandscapeConfig().log_z is False
 
 
 def test_random_directions_are_filter_normalised_and_skip_biases():

@@ -20,12 +20,16 @@ MAX_CHUNK = 4096
 class LandscapeConfig(CommonConfig):
     """Draw the cross-entropy surface around the MLP's SGD path, in the plane of its top two PCs.
 
-    Prints the explained variance, the grid's evaluation speed and a heatmap with the path;
-    saves surface.png (3-D, path drawn on it), contour.png, surface.csv and path.csv.
+    The plane is sklearn's PCA of the parameter snapshots, centred at the path's mean; the
+    z-axis is the unregularised training f_CE on the subset (--log-z: log10 f_CE). Prints
+    the explained variance, the grid's evaluation speed and a heatmap with the path; saves
+    surface.png (3-D, path drawn on it), contour.png, surface.csv and path.csv.
     """
 
-    directions: str = option("pca", "pca (top principal components of the path) or random (filter-normalised, "
-                             "Li et al. 2018).", choices=DIRECTIONS)
+    directions: str = option("pca", "pca (sklearn's top two principal components of the path, the plane "
+                             "through its mean) or random (filter-normalised, through the final parameters; Li et "
+                             "al. 2018).", choices=DIRECTIONS)
+    log_z: bool = option(False, "Draw log10 f_CE instead of f_CE (z-axis, contours and heatmap).", negatable=False)
     grid: int = option(31, "Grid points per side.", min=3, max=MAX_GRID)
     subset: int = option(2500, "Training examples used to train and to estimate the loss.", min=10,
                          max=MAX_SUBSET)

@@ -1,11 +1,13 @@
 """The loss landscape's figures: a 3-D surface and a contour map (PNG), and a terminal heatmap image.
 
-Colours follow log(loss): the surface spans orders of magnitude between the minimum and
-the window's edges, and a linear scale would flatten everything the path crosses.
+The z-axis (and the colours) are f_CE itself, as problem 3 asks; `Scale(log=True)` draws
+log10 f_CE instead, which shows more where the window's edges reach losses orders of
+magnitude above the path's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,22 @@ from nnlab.core.figures import _pyplot
 
 CMAP = "viridis"
 PATH_COLOUR = "#e8331c"
+LIFT = 0.005  # the path is drawn this share of the z range above the surface, so it is not hidden
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How losses become heights and colours: f_CE itself, or log10 f_CE."""
+
+    log: bool = False
+
+    @property
+    def label(self) -> str:
+        """The axis label."""
+        return "log10 f_CE" if self.log else "f_CE"
+
+    def __call__(self, losses: np.ndarray) -> np.ndarray:
+        return np.log10(losses) if self.log else np.asarray(losses)
 
 
 def _path_plot(ax, xy: np.ndarray, z: np.ndarray | None = None) -> None:
@@ -37,18 +55,18 @@ def _azimuth_away_from_peak(surface: np.ndarray) -> float:
 
 
 def save_surface(path: Path, xs: np.ndarray, ys: np.ndarray, surface: np.ndarray, xy: np.ndarray,
-                 path_loss: np.ndarray, labels: tuple[str, str]) -> Path:
-    """A 3-D surface of log10 f_CE (surface[i, j] at xs[i], ys[j]) with the path drawn on it."""
+                 path_loss: np.ndarray, labels: tuple[str, str], scale: Scale = Scale()) -> Path:
+    """A 3-D surface of f_CE (or log10 f_CE; surface[i, j] at xs[i], ys[j]) with the path drawn on it."""
     plt = _pyplot()
     fig = plt.figure(figsize=(8, 6.5))
     ax = fig.add_subplot(projection="3d")
     gx, gy = np.meshgrid(xs, ys, indexing="ij")
-    ax.plot_surface(gx, gy, np.log10(surface), cmap=CMAP, alpha=0.75, linewidth=0, antialiased=True,
-                    rstride=1, cstride=1)
-    _path_plot(ax, xy, np.log10(path_loss) + 0.01)  # a hair above the surface so it is not hidden
+    heights = scale(surface)
+    ax.plot_surface(gx, gy, heights, cmap=CMAP, alpha=0.75, linewidth=0, antialiased=True, rstride=1, cstride=1)
+    _path_plot(ax, xy, scale(path_loss) + LIFT * max(float(np.ptp(heights)), 1e-12))
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
-    ax.set_zlabel("log10 f_CE")
+    ax.set_zlabel(scale.label)
     ax.set_title("training cross-entropy around the SGD path")
     ax.view_init(elev=35, azim=_azimuth_away_from_peak(surface))
     ax.legend(loc="upper left")
@@ -59,14 +77,14 @@ def save_surface(path: Path, xs: np.ndarray, ys: np.ndarray, surface: np.ndarray
 
 
 def save_contour(path: Path, xs: np.ndarray, ys: np.ndarray, surface: np.ndarray, xy: np.ndarray,
-                 labels: tuple[str, str]) -> Path:
-    """Filled contours of log10 f_CE with the path on top."""
+                 labels: tuple[str, str], scale: Scale = Scale()) -> Path:
+    """Filled contours of f_CE (or log10 f_CE) with the path on top."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 6))
     gx, gy = np.meshgrid(xs, ys, indexing="ij")
-    filled = ax.contourf(gx, gy, np.log10(surface), levels=30, cmap=CMAP)
-    ax.contour(gx, gy, np.log10(surface), levels=15, colors="black", linewidths=0.3, alpha=0.5)
-    fig.colorbar(filled, ax=ax, label="log10 f_CE")
+    filled = ax.contourf(gx, gy, scale(surface), levels=30, cmap=CMAP)
+    ax.contour(gx, gy, scale(surface), levels=15, colors="black", linewidths=0.3, alpha=0.5)
+    fig.colorbar(filled, ax=ax, label=scale.label)
     _path_plot(ax, xy)
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
@@ -79,15 +97,16 @@ def save_contour(path: Path, xs: np.ndarray, ys: np.ndarray, surface: np.ndarray
 
 
 def heatmap_image(xs: np.ndarray, ys: np.ndarray, surface: np.ndarray, xy: np.ndarray,
-                  labels: tuple[str, str], cell: int = 2) -> tuple[np.ndarray, str]:
-    """An RGB image of log f_CE for the terminal, x to the right and y up, with the path's cells marked.
+                  labels: tuple[str, str], scale: Scale = Scale(), cell: int = 2) -> tuple[np.ndarray, str]:
+    """An RGB image of f_CE (or log10 f_CE) for the terminal, x to the right and y up, with the
+    path's cells marked.
 
     Returns the image and a caption naming the axes and the marks.
     """
     import matplotlib
 
-    logs = np.log10(surface)
-    scaled = (logs - logs.min()) / max(logs.max() - logs.min(), 1e-12)
+    values = scale(surface)
+    scaled = (values - values.min()) / max(values.max() - values.min(), 1e-12)
     rgb = matplotlib.colormaps[CMAP](scaled)[..., :3]  # (nx, ny, 3)
     ix = np.clip(np.rint((xy[:, 0] - xs[0]) / (xs[-1] - xs[0]) * (len(xs) - 1)).astype(int), 0, len(xs) - 1)
     iy = np.clip(np.rint((xy[:, 1] - ys[0]) / (ys[-1] - ys[0]) * (len(ys) - 1)).astype(int), 0, len(ys) - 1)

@@ -1,11 +1,13 @@
 """`nnlab landscape`: the loss surface around an MLP's SGD path (problem 3).
 
 The MLP is trained on a small subset while the parameters are snapshotted several times
-per epoch. Two directions span a plane through the final parameters: the top principal
-components of the snapshots (centred on the final parameters), or filter-normalised random
-directions (Li et al. 2018). The unregularised cross-entropy on the subset is evaluated on
-a grid over that plane in batches of points (torch.func.functional_call under vmap), and
-drawn as a 3-D surface and a contour map with the path on them, and as a terminal heatmap.
+per epoch. Two directions span a plane: the top two principal components of the snapshots
+(scikit-learn's PCA, as the assignment allows: the plane passes through the path's mean,
+and a grid point (x, y) is pca.inverse_transform([x, y])), or filter-normalised random
+directions through the final parameters (Li et al. 2018). The unregularised cross-entropy
+f_CE on the subset is evaluated on a grid over that plane in batches of points
+(torch.func.functional_call under vmap), and drawn as a 3-D surface whose z-axis is f_CE
+(log10 f_CE with --log-z) and a contour map with the path on them, and as a terminal heatmap.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from nnlab.errors import NnlabError
 from nnlab.experiments import base
 from nnlab.experiments.base import Setup, prepare
 from nnlab.experiments.landscape.config import LandscapeConfig
-from nnlab.experiments.landscape.figures import heatmap_image, save_contour, save_surface
+from nnlab.experiments.landscape.figures import Scale, heatmap_image, save_contour, save_surface
 from nnlab.runs.recorder import Recorder
 
 
@@ -51,15 +53,22 @@ class Snapshots(Callback):
             self.take(state.model, state.step)
 
 
-def pca_directions(snapshots: torch.Tensor, final: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
-    """(2, D) top principal directions of the snapshots centred on `final`, and each one's explained variance share."""
-    offsets = snapshots - final  # (S, D)
-    _, singular, vh = torch.linalg.svd(offsets, full_matrices=False)
-    share = (singular ** 2 / (singular ** 2).sum()).cpu().numpy()
-    directions = vh[:2].clone()
-    first = offsets[0] @ directions.T  # orient both axes so the start lies at positive coordinates
-    directions *= torch.where(first < 0, -1.0, 1.0)[:, None]
-    return directions, share[:2]
+def pca_directions(snapshots: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """sklearn's PCA of the (S, D) path: its mean (D,), the top two components (2, D) and each
+    one's explained variance ratio.
+
+    Each component's sign is chosen so the path's start lies at positive coordinates (a
+    component is defined up to sign; this only keeps the figures' orientation stable).
+    """
+    from sklearn.decomposition import PCA
+
+    path = snapshots.detach().cpu().double().numpy()
+    pca = PCA(n_components=2, svd_solver="full").fit(path)  # centres on the path's mean itself
+    directions = torch.from_numpy(pca.components_.copy())
+    first = (path[0] - pca.mean_) @ pca.components_.T  # = pca.transform(path[:1])
+    directions *= torch.from_numpy(np.where(first < 0, -1.0, 1.0))[:, None]
+    mean = torch.from_numpy(pca.mean_)
+    return mean.to(snapshots), directions.to(snapshots), pca.explained_variance_ratio_.copy()
 
 
 def random_directions(model: nn.Module, generator: torch.Generator) -> torch.Tensor:
@@ -82,9 +91,10 @@ def random_directions(model: nn.Module, generator: torch.Generator) -> torch.Ten
     return torch.stack(rows)
 
 
-def project(snapshots: torch.Tensor, final: torch.Tensor, directions: torch.Tensor) -> tuple[torch.Tensor, float]:
-    """(S, 2) least-squares coordinates of the snapshots in the plane, and the share of the path's variance it keeps."""
-    offsets = snapshots - final  # (S, D)
+def project(snapshots: torch.Tensor, origin: torch.Tensor, directions: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """(S, 2) least-squares coordinates of the snapshots in the plane through `origin`, and the
+    share of the path's squared displacement from `origin` the plane keeps."""
+    offsets = snapshots - origin  # (S, D)
     coords = torch.linalg.lstsq(directions.T, offsets.T).solution.T  # directions need not be orthogonal
     kept = ((coords @ directions) ** 2).sum() / (offsets ** 2).sum().clamp_min(1e-30)
     return coords, float(kept)
@@ -189,15 +199,15 @@ def run(config: LandscapeConfig, recorder: Recorder, setup: Setup | None = None)
     path = torch.stack(snaps.vectors)  # (S, D)
 
     if config.directions == "pca":
-        directions, share = pca_directions(path, final)
-        coords, kept = project(path, final, directions)
-        recorder.info(f"PCA of {len(path)} snapshots (centred on the final parameters): PC1 explains "
+        origin, directions, share = pca_directions(path)
+        coords, kept = project(path, origin, directions)
+        recorder.info(f"sklearn PCA of {len(path)} snapshots (centred on the path's mean): PC1 explains "
                       f"{100 * share[0]:.1f}%, PC2 {100 * share[1]:.1f}% of the path's variance")
         labels_xy = (f"PC1 ({100 * share[0]:.1f}%)", f"PC2 ({100 * share[1]:.1f}%)")
         spans = window(coords.cpu().numpy(), config.margin)
     else:
-        directions = random_directions(model, generator)
-        coords, kept = project(path, final, directions)
+        origin, directions = final, random_directions(model, generator)
+        coords, kept = project(path, origin, directions)
         share = None  # random directions explain nothing; `kept` says how much of the path they see
         recorder.info(f"filter-normalised random directions keep {100 * kept:.2f}% of the path's squared "
                       "displacement; the window is at least [-1, 1] (one weight norm) each way")
@@ -206,12 +216,12 @@ def run(config: LandscapeConfig, recorder: Recorder, setup: Setup | None = None)
 
     xs, ys, points = grid_coords(spans, config.grid)
     start = time.perf_counter()
-    losses = plane_losses(model, final, directions, points, images, labels, config.chunk)
+    losses = plane_losses(model, origin, directions, points, images, labels, config.chunk)
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     surface = losses.reshape(config.grid, config.grid).cpu().numpy()  # surface[i, j] at (xs[i], ys[j])
-    on_plane = plane_losses(model, final, directions, coords, images, labels, config.chunk).cpu().numpy()
+    on_plane = plane_losses(model, origin, directions, coords, images, labels, config.chunk).cpu().numpy()
     actual = vector_losses(model, path, images, labels, config.chunk).cpu().numpy()  # the snapshots themselves
     rate = len(points) / seconds
     recorder.info(f"evaluated {len(points):,} grid points on {len(subset):,} images in {seconds:.2f}s "
@@ -219,11 +229,14 @@ def run(config: LandscapeConfig, recorder: Recorder, setup: Setup | None = None)
 
     xy = coords.cpu().numpy()
     _save_tables(recorder, xs.numpy(), ys.numpy(), surface, snaps.steps, xy, on_plane, actual)
-    save_surface(recorder.artifact("surface.png"), xs.numpy(), ys.numpy(), surface, xy, on_plane, labels_xy)
-    save_contour(recorder.artifact("contour.png"), xs.numpy(), ys.numpy(), surface, xy, labels_xy)
-    image, caption = heatmap_image(xs.numpy(), ys.numpy(), surface, xy, labels_xy)
-    recorder.image(image, title="unregularised f_CE over the plane (log colour: dark low, bright high); " + caption)
+    scale = Scale(config.log_z)
+    save_surface(recorder.artifact("surface.png"), xs.numpy(), ys.numpy(), surface, xy, on_plane, labels_xy, scale)
+    save_contour(recorder.artifact("contour.png"), xs.numpy(), ys.numpy(), surface, xy, labels_xy, scale)
+    image, caption = heatmap_image(xs.numpy(), ys.numpy(), surface, xy, labels_xy, scale)
+    recorder.image(image, title=f"unregularised {scale.label} over the plane (dark low, bright high); " + caption)
     summary = {"directions": config.directions, "explained_variance": None if share is None else share.tolist(),
+               "plane_origin": "path mean" if config.directions == "pca" else "final parameters",
+               "z": scale.label,
                "path_variance_kept": kept,
                "grid": config.grid, "window": spans, "loss_min": float(surface.min()),
                "loss_max": float(surface.max()), "path_start_loss": float(on_plane[0]),
