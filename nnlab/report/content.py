@@ -43,6 +43,8 @@ CAPTIONS = {
     "latent.png": "the test set in latent space, coloured by label",
     "mean_latent.png": "the decoded mean latent over the training set (common features)",
     "samples.png": "generated samples",
+    "blocks.png": "block sketch: each encoder stage beside the decoder stage that inverts it",
+    "pca_basis.png": "the linear decoder's basis beside the top principal components",
     "filters.png": "the first convolution's filters",
     "confusion.png": "test confusion matrix (rows true, columns predicted)",
     "confusion.csv": "test confusion matrix (rows true, columns predicted)",

@@ -142,7 +142,7 @@ def test_quick_assignment_runs_say_so(tmp_runs, tmp_path):
     result = CliRunner().invoke(app, ["report", "--assignment", "kmeans-and-generative-ae", "-o",
                                       str(tmp_path / "o"), "--runs-dir", str(tmp_runs), "--json"])
     data = json.loads(result.stdout)
-    assert data["quick"] is True and data["questions"]["Q1b"] == "answered" and data["questions"]["Q2a"] == "missing"
+    assert data["quick"] is True and data["questions"]["Q1b"] == "answered" and data["questions"]["Q2a"] == "open"
     assert "Quick run." in (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
 
 
