@@ -42,11 +42,13 @@ def read_image(path: Path, trim: bool = True):
             # transparent pixels become white, as they look in an image viewer
             background = Image.new("RGBA", img.size, (255, 255, 255, 255))
             pixels = np.asarray(Image.alpha_composite(background, img).convert("RGB"), dtype=np.float32) / 255.0
+    except UnidentifiedImageError:  # an OSError whose text is the repr of our in-memory buffer
+        raise NnlabError(f"cannot read image {path.name}: not a PNG or JPEG image (or cut short)") from None
     except OSError as exc:  # includes PIL's truncated or corrupt streams
         raise NnlabError(f"cannot read image {path.name}: {exc.strerror or exc}") from None
     except Image.DecompressionBombError:  # PIL's own, stricter-than-nothing check fired first
         raise NnlabError(f"cannot read image {path.name}: over the {MAX_PIXELS:,} pixels nnlab draws") from None
-    except (UnidentifiedImageError, ValueError) as exc:
+    except ValueError as exc:
         raise NnlabError(f"cannot read image {path.name}: {exc}") from None
     if trim and pixels.size:
         corner = pixels[0, 0]

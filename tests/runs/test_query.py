@@ -113,8 +113,9 @@ def test_read_image_trims_and_reflows_a_grid(tmp_path):
     not_grid = np.zeros((50, 50, 3), np.float32)
     assert images.reflow_tiles(not_grid, 20, 10) is not_grid
     (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
-    with pytest.raises(NnlabError):
+    with pytest.raises(NnlabError, match="bad.png: not a PNG or JPEG image") as caught:
         images.read_image(tmp_path / "bad.png")
+    assert "BytesIO" not in caught.value.message  # not the repr of nnlab's in-memory buffer
 
 
 def test_wrong_field_types_are_unreadable_and_parent_cycles_still_listed(tmp_runs):
