@@ -17,7 +17,7 @@ from nnlab.runs.query import status_of
 from nnlab.runs.store import Run
 
 
-def _flag(command: str, name: str) -> str:
+def flag_for(command: str, name: str) -> str:
     """The flag of config field `name`: the registry's when the command is registered there."""
     try:
         from nnlab.experiments import REGISTRY
@@ -57,7 +57,7 @@ def command_line(spec: RunSpec, quick: bool = False, inputs: dict[str, str] | No
     for name, value in values.items():
         if name in spec.positional:
             continue
-        flag = _flag(spec.command, name)
+        flag = flag_for(spec.command, name)
         if isinstance(value, bool):
             argv.append(flag if value else "--no-" + flag[2:])
         else:

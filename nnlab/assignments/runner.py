@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from nnlab.assignments import Assignment, Question, RunSpec
-from nnlab.assignments.answers import command_line
+from nnlab.assignments.answers import command_line, flag_for
 from nnlab.errors import NnlabError
 from nnlab.runs.store import RunStore, RunWriter
 
@@ -75,7 +75,10 @@ def _resolve(value: Any, outputs: dict[str, list[str]]) -> Any:
 
 
 def build_config(step: Step, quick: bool, shared: dict[str, Any], outputs: dict[str, list[str]]) -> Any:
-    """The step's Config: the data file's values (with the smoke-run overrides), the shared flags, inputs resolved."""
+    """The step's Config: the data file's values (with the smoke-run overrides), the shared flags, inputs resolved.
+
+    The shared flags it applies are added to `step.argv`, so the child's recorded command line is complete.
+    """
     from dataclasses import fields
 
     from nnlab import experiments
@@ -86,6 +89,7 @@ def build_config(step: Step, quick: bool, shared: dict[str, Any], outputs: dict[
     for name, value in shared.items():
         if name in known and name not in values and value is not None:
             values[name] = value
+            step.argv += [flag_for(step.spec.command, name), str(value)]
     return experiments.config_from_run(step.spec.command, values)
 
 

@@ -27,6 +27,7 @@ def test_quick_run_then_report_has_every_question(tmp_runs, idx_data_dir, tmp_pa
     assert sorted(r.command for r in children) == ["kmeans", "kmeans eta"]
     kmeans = next(r for r in children if r.command == "kmeans")
     assert kmeans.config["epochs"] == 1 and kmeans.info["argv"][:2] == ["nnlab", "kmeans"]
+    assert kmeans.info["argv"][-2:] == ["--data-dir", str(idx_data_dir)]  # the command line is complete
     assert batch.summary()["questions"]["Q1b"]["runs"] == [kmeans.id]
     listed = json.loads(cli.invoke(app, ["assignment", "list", "kmeans-and-generative-ae", "--json",
                                          "--runs-dir", str(tmp_runs)]).stdout)[0]
