@@ -7,6 +7,9 @@ runs. Everything heavier (metrics, images) is read when a run is opened.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Iterable
@@ -25,6 +28,7 @@ from nnlab.tui.detail import HALFBLOCK, RunScreen
 from nnlab.tui.runs_table import COLUMNS, SORTABLE, RunsTable
 from nnlab.tui.tables import ConfirmScreen
 from nnlab.tui.widgets import HelpScreen
+from nnlab.view.format import plain
 from nnlab.view.graphics import Graphics
 
 TABLE_POLL_S = 2.0
@@ -38,6 +42,7 @@ class RunsScreen(Screen):
         Binding("slash", "focus_filter", "Filter"),
         Binding("c", "compare", "Compare"),
         Binding("d", "delete", "Delete"),
+        Binding("r", "rerun", "Re-run"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("x", "clear_selection", "Unselect all", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
@@ -181,6 +186,30 @@ class RunsScreen(Screen):
         for message in refused:
             self.notify(message, severity="error", timeout=8)
 
+    def action_rerun(self) -> None:
+        """r: re-run the run under the cursor with `nnlab runs rerun`, after a yes/no question."""
+        run = self.query_one(RunsTable).current_run()
+        if run is None or run.error:
+            self.notify("nothing to re-run: the run is unreadable" if run else "no run", severity="warning")
+            return
+        question = (f"Re-run {run.id}? `nnlab runs rerun` starts it in the background, from its recorded "
+                    "command and config; the new run appears in the table.")
+        self.app.push_screen(ConfirmScreen(question), lambda yes: self.rerun(run.id) if yes else None)
+
+    @work(thread=True, group="rerun")
+    def rerun(self, run_id: str) -> None:
+        """Run `nnlab runs rerun` as its own process (it trains: minutes), then say how it ended."""
+        command = [sys.executable, "-m", "nnlab", "runs", "rerun", run_id, "--runs-dir", str(self.store.root)]
+        self.app.call_from_thread(self.notify, f"re-running {run_id[-6:]}…")
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              errors="replace", env={**os.environ, "COLUMNS": "100"})
+        if done.returncode == 0:
+            self.app.call_from_thread(self.notify, f"re-run of {run_id[-6:]} finished")
+            return
+        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        self.app.call_from_thread(self.notify, f"re-run of {run_id[-6:]} ended with exit {done.returncode}: "
+                                  f"{plain(last)}", severity="error", timeout=10)
+
     def action_clear_selection(self) -> None:
         self.query_one(RunsTable).clear_selection()
 
@@ -228,6 +257,7 @@ class BrowseApp(App):
             table = screen.query_one(RunsTable)
             yield SystemCommand("Compare selected runs", "Overlay curves and diff configs", screen.action_compare)
             yield SystemCommand("Delete runs", "Delete the selected runs (asks first)", screen.action_delete)
+            yield SystemCommand("Re-run", "Re-run the run under the cursor (`nnlab runs rerun`)", screen.action_rerun)
             yield SystemCommand("Clear selection", "Unselect every run", screen.action_clear_selection)
             yield SystemCommand("Clear filter", "Show every run", screen.action_clear_filter)
             yield SystemCommand("Reload runs", "Read the runs folder again", screen.action_reload)

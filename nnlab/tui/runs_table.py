@@ -41,6 +41,14 @@ def _metric_value(table: "RunsTable", run: Run) -> Any:
     return found[1] if found else None
 
 
+def command_text(run: Run) -> str:
+    """The command shown: an unreadable run has none, but its folder name does: <time>_<command>_<token>."""
+    if not run.error:
+        return run.command
+    parts = run.id.split("_")
+    return parts[1] if len(parts) == 3 else "?"
+
+
 COLUMNS = (
     Column("sel", " ", lambda t, r: r.id in t.selected or None),
     Column("id", "run", lambda t, r: r.id[-6:]),
@@ -109,7 +117,7 @@ class RunsTable(ScrollView, can_focus=True):
         self.reverse = True  # newest first
         self.shown: list[tuple[Run, int]] = []
         self.cursor_row = 0
-        self._cells: list[list[Cell]] = []
+        self._cells: dict[int, list[Cell]] = {}  # row -> its cells, made when the row is first drawn
         self._index: dict[str, int] = {}
         self._widths = [cell_len(c.label) + 2 for c in COLUMNS]
         self._styles: dict[str, Style] = {}
@@ -165,10 +173,10 @@ class RunsTable(ScrollView, can_focus=True):
         column = next(c for c in COLUMNS if c.key == self.sort_key)
         self.shown = query.tree_order(matching, key=lambda r: column.sort(self, r), reverse=self.reverse)
         self._index = {run.id: i for i, (run, _) in enumerate(self.shown)}
-        self._cells = [self._row_cells(run, depth) for run, depth in self.shown]
-        self._widths = [cell_len(self.header_label(c.key)) for c in COLUMNS]
-        for cells in self._cells:
-            self._widen(cells)
+        self._cells = {}
+        self._widths = self._base_widths()
+        for row in range(min(len(self.shown), max(self.size.height, 50))):  # the first screenful now
+            self._widen(self.cells(row))
         self.cursor_row = self._index.get(current.id, 0) if current is not None else 0
         self._resize()
         self._scroll_to_cursor()
@@ -183,6 +191,27 @@ class RunsTable(ScrollView, can_focus=True):
         if self._widen(self._cells[i]):
             self._resize()
         self.refresh()
+
+    def _base_widths(self) -> list[int]:
+        """Column widths known without making every row's cells (100,000 rows would take seconds):
+        the longest command and the deepest child from plain data, fixed widths for the rest.
+        The key metric column widens as rows are drawn (it is the last one: nothing moves)."""
+        widths = [cell_len(self.header_label(c.key)) for c in COLUMNS]
+        depth = max((d for _, d in self.shown), default=0)
+        commands = {command_text(run) for run, _ in self.shown}
+        fixed = {"sel": 1, "id": 6 + 2 * depth, "command": max(map(cell_len, commands), default=1),
+                 "status": max(map(len, STATUS_STYLE)), "started": 11, "duration": 6}
+        return [max(w, fixed.get(c.key, 0)) for w, c in zip(widths, COLUMNS)]
+
+    def cells(self, row: int) -> list[Cell]:
+        """The cells of shown row `row`, made on first use."""
+        found = self._cells.get(row)
+        if found is None:
+            run, depth = self.shown[row]
+            found = self._cells[row] = self._row_cells(run, depth)
+            if self._widen(found):
+                self.call_after_refresh(self._resize)
+        return found
 
     def _widen(self, cells: list[Cell]) -> bool:
         grown = False
@@ -201,9 +230,7 @@ class RunsTable(ScrollView, can_focus=True):
         started = fmt.format_started(run)
         status = query.status_of(run)
         metric = (run.error, "red") if run.error else (fmt.format_key_metric(self.summaries.get(run.id) or {}), "")
-        # an unreadable run has no command but its folder name: <time>_<command>_<token>
-        parts = run.id.split("_")
-        command = run.command if not run.error else (parts[1] if len(parts) == 3 else "?")
+        command = command_text(run)
         return [
             ("●" if run.id in self.selected else " ", "bold"),
             (("  " * (depth - 1) + "└ " if depth else "") + run.id[-6:], ""),
@@ -221,7 +248,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     def get_row(self, run_id: str) -> list[str]:
         """The texts of a shown run's cells, in column order."""
-        return [text for text, _ in self._cells[self._index[run_id]]]
+        return [text for text, _ in self.cells(self._index[run_id])]
 
     # ---- rendering ----------------------------------------------------------------------
 
@@ -238,14 +265,14 @@ class RunsTable(ScrollView, can_focus=True):
             cells = [(self.header_label(c.key), "") for c in COLUMNS]
         else:
             row = scroll_y + y - 1
-            if row >= len(self._cells):
+            if row >= len(self.shown):
                 return Strip.blank(width, self.rich_style)
             base = self.rich_style
             if row % 2:
                 base += self.get_component_rich_style("runs-table--odd")
             if row == self.cursor_row:
                 base += self.get_component_rich_style("runs-table--cursor")
-            cells = self._cells[row]
+            cells = self.cells(row)
         segments = []
         for (text, style), w in zip(cells, self._widths):
             segments.append(Segment(" " * (GAP // 2), base))

@@ -99,7 +99,7 @@ HELP = """\
 
 [b]Table[/b]    j/k or ↑/↓ move · enter open · space select · c compare
          / filter · esc clear it · s sort column · S reverse order
-         d delete (asks first) · x unselect all · ctrl+r reload
+         d delete · r re-run (both ask first) · x unselect · ctrl+r reload
 [b]Filter[/b]   command:kmeans  status:failed  status:stale  lr:4.5
          any config key works; bare words match id, command, status
          and config values; every term must match

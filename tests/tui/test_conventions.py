@@ -94,3 +94,26 @@ async def test_sorting_keeps_the_selected_run_in_view(tmp_runs):
             top = t.scroll_offset.y
             assert top <= t.cursor_row < top + t.size.height - 1, (t.sort_key, t.cursor_row, top)
         assert len(runs) == 30
+
+
+@sync
+async def test_r_reruns_the_run_through_runs_rerun(tmp_runs):
+    from typer.testing import CliRunner
+
+    from nnlab.cli.app import app as cli
+
+    result = CliRunner().invoke(cli, ["adam", "--steps", "5", "--runs-dir", str(tmp_runs)])
+    assert result.exit_code == 0, result.output
+    app = make_app(tmp_runs, poll_s=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.loaded_at is not None)
+        t = table(app)
+        original = t.current_run()
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen) and original.id in app.screen.question
+        await pilot.press("y")
+        # a new process (Python and nnlab start), first seen perhaps before its run.json is written
+        await until(pilot, lambda: t.row_count == 2 and not any(r.error for r in t.runs.values()), timeout=120)
+        rerun = next(r for r in t.runs.values() if r.id != original.id)
+        assert rerun.command == original.command
+        await until(pilot, lambda: any("finished" in str(n.message) for n in app._notifications), timeout=120)
