@@ -1,4 +1,4 @@
-"""What a k-means run shows and saves: centre images, the network-vs-Lloyd table, and why centres died."""
+"""What a k-means run shows and saves: step sizes, centre images, the network-vs-Lloyd table, why centres died."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import torch
 
 from nnlab.core.figures import image_grid, save_images
 from nnlab.experiments.clustering import Clustering
+from nnlab.experiments.kmeans.step import WHY_SMALLER, StepSizeMeter, predicted_alpha
 from nnlab.runs.recorder import Recorder
 
 _STARVED = ("Why: a centre that is nobody's nearest gets (almost) no softmax weight, so its gradient "
@@ -45,3 +46,32 @@ def compare(recorder: Recorder, network: Clustering, reference: Clustering) -> N
     rows.append(["dead or collapsed centres", len(network.dead), len(reference.dead)])
     recorder.table("k-means network vs Lloyd (same initial centres)", ["metric", "network", "Lloyd"], rows,
                    caption="accuracy: Hungarian-matched; inertia: mean squared distance to the nearest centre")
+
+
+def show_step_sizes(recorder: Recorder, meter: StepSizeMeter, dim: int) -> dict:
+    """Each centre's measured α (last epoch) beside the seed's η/5 and the prediction for the reduction used."""
+    if not meter.alphas:
+        return {"effective_alpha": []}
+    alphas, shares = meter.alphas[-1], meter.shares[-1]
+    seed_alpha = meter.lr / 5
+    uniform = predicted_alpha(meter.lr, 1 / meter.k, meter.reduction, dim)  # each centre 1/k of the batch
+    rows = [[i, round(share, 4), "—" if alpha is None else f"{alpha:.3g}",
+             f"{predicted_alpha(meter.lr, share, meter.reduction, dim):.3g}", f"{seed_alpha:.3g}"]
+            for i, (alpha, share) in enumerate(zip(alphas, shares))]
+    recorder.table(f"step size α of each centre, last epoch (--reduction {meter.reduction})",
+                   ["centre", "share of a batch", "measured α", "2η·share" + ("/784" if meter.reduction == "pixel"
+                                                                            else ""), "seed's η/5"], rows,
+                   caption="measured: ‖ΔC_i‖ / ‖m_i − C_i‖ per step, m_i the softmax-weighted batch mean, "
+                           "averaged over the epoch; — : the centre held no images")
+    recorder.info(WHY_SMALLER if meter.reduction == "pixel" else
+                  "--reduction image is the seed's derivation: α = 2η·share, η/5 when each centre holds 1/10 of a batch.")
+    measured = [a for a in alphas if a is not None]
+    if measured:
+        recorder.info(f"mean measured α {sum(measured) / len(measured):.3g}; predicted {uniform:.3g} "
+                      f"(η = {meter.lr:g}, 1/{meter.k} of a batch each); the seed's η/5 = {seed_alpha:.3g}")
+    for epoch, values in enumerate(meter.alphas, start=1):
+        known = [a for a in values if a is not None]
+        if known:
+            recorder.metric("effective_alpha_mean", sum(known) / len(known), epoch=epoch, split="train")
+    return {"effective_alpha": alphas, "effective_alpha_per_epoch": meter.alphas, "batch_share": shares,
+            "alpha_seed": seed_alpha, "alpha_predicted": uniform, "reduction": meter.reduction}

@@ -17,7 +17,8 @@ from nnlab.core.train import fit
 from nnlab.experiments.base import Setup, prepare
 from nnlab.experiments.clustering import Clustering, report_clustering
 from nnlab.experiments.kmeans.config import KMeansConfig
-from nnlab.experiments.kmeans.report import WHY_DEAD, compare, save_centers
+from nnlab.experiments.kmeans.report import WHY_DEAD, compare, save_centers, show_step_sizes
+from nnlab.experiments.kmeans.step import StepSizeMeter
 from nnlab.runs.recorder import Recorder
 
 DEAD_SHARE = 0.1  # a centre winning under 10% of an even share (N/k) is called dead
@@ -107,16 +108,22 @@ def run(config: KMeansConfig, recorder: Recorder, setup: Setup | None = None) ->
     save_centers(recorder, start, "initial_centers.png", f"initial centres ({config.init})", show=False)
 
     loss_fn = nn.MSELoss()
+    meter = StepSizeMeter(config.k, config.reduction, config.lr)
 
     def objective(net, images, _labels):
+        if net.training:
+            meter.observe(net, net.flatten(images))
         error = net(images)
+        if config.reduction == "image":  # the seed's derivation: summed over pixels, averaged over the batch
+            return (error ** 2).sum(1).mean(), {}
         return loss_fn(error, torch.zeros_like(error)), {}  # the test loop reports loss only
 
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
     train = Batches(data.train, config.batch_size, generator=generator)
     test = Batches(data.test, 1024, shuffle=False)
     history = fit(model, optimizer, objective, train, epochs=config.epochs, recorder=recorder,
-                  test=test, log_every=100)
+                  test=test, log_every=100, callbacks=[meter])
+    step_sizes = show_step_sizes(recorder, meter, model.centers.shape[1])
 
     centers = model.centers.detach()
     torch.save(model.state_dict(), recorder.artifact("model.pt"))
@@ -126,7 +133,7 @@ def run(config: KMeansConfig, recorder: Recorder, setup: Setup | None = None) ->
 
     result = {"dataset": data.name, "network": network.to_dict(),
               "final_train_loss": history[-1].train["loss"] if history else None,
-              "final_test_loss": history[-1].test["loss"] if history else None}
+              "final_test_loss": history[-1].test["loss"] if history else None, **step_sizes}
     if config.lloyd:
         recorder.info("running scikit-learn's Lloyd k-means from the same initial centres…")
         lloyd_centers = lloyd(start, data, config.seed).to(device)
