@@ -26,14 +26,23 @@ def standardiser(split: Split):
     return transform
 
 
-def classification_objective(l2: float = 0.0) -> Objective:
-    """Cross-entropy (+ L2 on weight matrices); extras: accuracy and, with L2, the bare cross-entropy."""
+def classification_objective(l2: float = 0.0, label_smoothing: float = 0.0, flip_tta: bool = False) -> Objective:
+    """Cross-entropy (+ L2 on weight matrices); extras: accuracy and, with L2 or smoothing, the bare cross-entropy.
+
+    `label_smoothing` ε trains towards (1−ε)·one-hot + ε/classes. With `flip_tta`, a model in
+    eval mode is scored on the mean logits of each image and its left-right mirror.
+    """
 
     def objective(model: nn.Module, images: torch.Tensor, labels: torch.Tensor):
-        logits = model(images)
+        logits = model(images)  # (B, classes)
+        if flip_tta and not model.training:
+            logits = (logits + model(images.flip(-1))) / 2  # a mirrored garment is as likely as the garment
+        if l2 == 0 and label_smoothing == 0:
+            return F.cross_entropy(logits, labels), {"acc": accuracy(logits, labels)}
         ce = F.cross_entropy(logits, labels)
-        if l2 == 0:
-            return ce, {"acc": accuracy(logits, labels)}
-        return ce + l2_penalty(model, l2), {"acc": accuracy(logits, labels), "ce": ce.detach()}
+        loss = F.cross_entropy(logits, labels, label_smoothing=label_smoothing) if label_smoothing else ce
+        if l2:
+            loss = loss + l2_penalty(model, l2)
+        return loss, {"acc": accuracy(logits, labels), "ce": ce.detach()}
 
     return objective

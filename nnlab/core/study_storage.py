@@ -193,16 +193,31 @@ def _storage_classes():
 
 # ---- filling a shared study --------------------------------------------------------------
 
+DIVERGED_ATTR = "diverged"  # user attr of a trial pruned because its loss became NaN or infinite
+
+
+def is_done(trial) -> bool:
+    """Whether a finished trial counts towards the study's N: complete, or pruned as diverged
+    (rerunning a diverging setting would diverge again)."""
+    from optuna.trial import TrialState
+
+    if trial.state == TrialState.PRUNED:
+        return DIVERGED_ATTR in trial.user_attrs
+    return trial.state == TrialState.COMPLETE
+
+
 def holds_slot(trial, n: int) -> bool:
-    """Whether `trial` is among the first `n` live (complete, running or queued) trials of its study.
+    """Whether `trial` is among the first `n` live (done, running or queued) trials of its study.
 
     Trial numbers are handed out by the storage, one per trial, so two workers asking at once
-    never both take the last slot; failed and pruned trials give their slot back.
+    never both take the last slot; failed trials and those pruned for another reason than
+    divergence give their slot back.
     """
     from optuna.trial import TrialState
 
-    live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
-    earlier = [t for t in trial.study.get_trials(deepcopy=False, states=live) if t.number < trial.number]
+    waiting = (TrialState.RUNNING, TrialState.WAITING)
+    earlier = [t for t in trial.study.get_trials(deepcopy=False)
+               if t.number < trial.number and (t.state in waiting or is_done(t))]
     return len(earlier) < n
 
 
@@ -224,7 +239,7 @@ def slot_number(study, trial) -> int:
 
 
 def optimize_to(study, objective, n: int, callbacks=()) -> None:
-    """Run trials of `study` until it holds `n` complete ones, whichever workers complete them.
+    """Run trials of `study` until it holds `n` done ones (complete or diverged), whichever workers run them.
 
     When the remaining slots are all taken by trials running elsewhere, this worker waits: if
     one of them stops beating, its setting comes back queued and this worker runs it. The
@@ -241,10 +256,12 @@ def optimize_to(study, objective, n: int, callbacks=()) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 optuna.storages.fail_stale_trials(study)
-        states = [t.state for t in study.get_trials(deepcopy=False)]
-        if states.count(TrialState.COMPLETE) >= n:
+        trials = study.get_trials(deepcopy=False)
+        states = [t.state for t in trials]
+        done = sum(map(is_done, trials))
+        if done >= n:
             return
-        live = sum(states.count(s) for s in (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING))
+        live = done + states.count(TrialState.RUNNING) + states.count(TrialState.WAITING)
         if live < n or TrialState.WAITING in states:
             study.optimize(objective, n_trials=1, callbacks=list(callbacks))
         elif beating:

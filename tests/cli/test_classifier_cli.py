@@ -55,6 +55,44 @@ def test_mlp_prints_last_twenty_losses_and_test_accuracy(idx_data_dir, tmp_runs)
     assert "test" not in {m["split"] for m in run.metrics()}  # the test set steers nothing during training
 
 
+def test_mlp_preset_best_trains_and_records_its_resolved_recipe(idx_data_dir, tmp_runs):
+    res = invoke("mlp", "--preset", "best", "--epochs", 2, "--units", 64, "--data-dir", idx_data_dir,
+                 "--runs-dir", tmp_runs, *CPU, "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert 0 <= out["test_acc"] <= 1 and out["seconds_per_epoch"] > 0
+    config = only_run(tmp_runs, "mlp").config
+    assert (config["preset"], config["units"], config["layers"], config["epochs"]) == ("best", 64, 2, 2)
+    assert config["schedule"] == "onecycle" and config["tta"] and config["shift"] == 1 and config["nesterov"]
+
+
+def test_mlp_help_lists_the_best_preset():
+    res = invoke("mlp", "--help")
+    text = " ".join(res.output.replace("│", " ").split())
+    assert res.exit_code == 0 and "best: nnlab's best fully connected network" in text
+    assert "units 512" in text and "50; best: 512" in text
+
+
+def test_a_diverging_mlp_stops_with_one_line(idx_data_dir, tmp_runs):
+    res = invoke("mlp", "--lr", 100, "--momentum", 0, "--epochs", 3, "--batch-size", 16, "--data-dir", idx_data_dir,
+                 "--runs-dir", tmp_runs, *CPU)
+    assert res.exit_code == 2, res.output
+    last = res.output.strip().splitlines()[-1]
+    assert last.startswith("error: training diverged") and "lower --lr" in last, res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("command, said", [
+    (["cnn"], ["prob4_CNN.py is not in the seeds", "conv 1→40 5x5", "Adam at 1e-3, batch 64"]),
+    (["adam"], ["figure is missing", "triangle h high and 2h wide"]),
+    (["adam", "escape"], ["figure is missing", "escape once x reaches the peak L + h"]),
+])
+def test_help_states_what_was_assumed(command, said):
+    res = invoke(*command, "--help")
+    text = " ".join(res.output.replace("│", " ").split())
+    assert res.exit_code == 0 and all(s in text for s in said), text
+
+
 def test_tune_records_trials_as_children_and_retrains(idx_data_dir, tmp_runs):
     res = invoke("mlp", "tune", "--trials", 3, "--sampler", "grid", "--layers", "1", "--units", "4,8",
                  "--lr", "0.05,0.1", "--batch-size", "64", "--epochs", "1", "--l2", "0", "--data-dir", idx_data_dir,
@@ -69,6 +107,28 @@ def test_tune_records_trials_as_children_and_retrains(idx_data_dir, tmp_runs):
     assert sorted(c.summary()["trial"] for c in children) == [0, 1, 2]
     assert len({(c.config["units"], c.config["lr"]) for c in children}) == 3  # the grid never repeats
     assert (sweep.path / "artifacts" / "trials.csv").exists()
+
+
+def test_a_diverging_trial_is_pruned_as_diverged_and_the_sweep_completes(idx_data_dir, tmp_runs):
+    """Plain SGD at lr 100 blows the loss up to NaN: that trial is pruned, marked, and still counts."""
+    res = invoke("mlp", "tune", "--trials", 2, "--sampler", "grid", "--layers", "3", "--units", "16",
+                 "--lr", "0.05,100", "--batch-size", "16", "--epochs", "2", "--l2", "0", "--data-dir", idx_data_dir,
+                 "--runs-dir", tmp_runs, *CPU, "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["completed_trials"] == 1 and len(out["diverged_trials"]) == 1
+    assert out["best_params"]["lr"] == 0.05 and 0 <= out["test_acc"] <= 1
+    sweep = only_run(tmp_runs, "mlp tune")
+    children = {c.config["lr"]: c for c in RunStore(tmp_runs).runs() if c.command == "mlp tune trial"}
+    assert set(children) == {0.05, 100.0} and children[100.0].status == "completed"
+    summary = children[100.0].summary()
+    assert summary["diverged"] is True and "became nan" in summary["reason"].lower()
+    assert "val_acc" not in summary and children[0.05].summary()["val_acc"] >= 0
+    epochs_run = {m["epoch"] for m in children[100.0].metrics() if m["split"] == "train"}
+    assert epochs_run == {1}  # it stopped at once instead of training on NaN weights
+    rows = list(csv.DictReader(open(sweep.path / "artifacts" / "trials.csv")))
+    assert sorted(r["state"] for r in rows) == ["complete", "diverged"]
+    assert "diverged" in res.stderr
 
 
 def test_two_workers_share_one_sqlite_study(idx_data_dir, tmp_path):
@@ -131,6 +191,14 @@ def test_landscape_writes_surface_contour_and_path(idx_data_dir, tmp_runs):
     run = only_run(tmp_runs, "landscape")
     assert {"surface.png", "contour.png", "surface.csv", "path.csv"} <= {p.name for p in run.artifacts()}
     assert len(list(csv.reader(open(run.path / "artifacts" / "surface.csv")))) == 1 + 7 * 7
+    assert out["z"] == "f_CE" and out["plane_origin"] == "path mean"
+
+
+def test_landscape_log_z(idx_data_dir, tmp_runs):
+    res = invoke("landscape", "--log-z", "--subset", 60, "--epochs", 1, "--grid", 3, "--data-dir", idx_data_dir,
+                 "--runs-dir", tmp_runs, *CPU, "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["z"] == "log10 f_CE"
 
 
 def test_landscape_random_directions(idx_data_dir, tmp_runs):

@@ -7,13 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from nnlab.core.data import Split
+from nnlab.core.classification import classification_objective
+from nnlab.core.data import Split, to_float
 from nnlab.core.models import CONV_MODELS
 from nnlab.core.models.classifiers import CNN, MLP, MLP_VARIANTS, l2_penalty, weight_matrices
 from nnlab.core.train import TrainState
 from nnlab.errors import NnlabError
-from nnlab.experiments.classifiers.config import VARIANTS, MLPConfig
-from nnlab.experiments.classifiers.mlp import LastLosses, validation_split
+from nnlab.experiments.classifiers.config import MLP_PRESETS, VARIANTS, MLPConfig, preset_text
+from nnlab.experiments.classifiers.mlp import DivergenceGuard, LastLosses, augmented, one_cycle, validation_split
 from nnlab.experiments.classifiers.report import confusion_sentence, most_confused, short_names
 
 
@@ -106,3 +107,81 @@ def test_most_confused_pairs():
 def test_short_names_fit_a_table_cell():
     assert short_names(["0 - zero", "1 - one"]) == ["0", "1"]
     assert short_names(["T-shirt/top", "Trouser", "Ankle boot"]) == ["T-shirt", "Trouser", "Boot"]
+
+
+# ---- the bonus network's pieces (--preset best) ------------------------------------------
+
+def test_presets_fill_what_flags_leave_unset():
+    best = MLPConfig(preset="best", epochs=3)
+    for name, value in vars(MLP_PRESETS["best"]).items():
+        assert getattr(best, name) == (3 if name == "epochs" else value), name
+    seed = MLPConfig()
+    assert (seed.layers, seed.units, seed.lr, seed.momentum, seed.schedule, seed.shift) == (3, 50, 0.01, 0.9,
+                                                                                             "constant", 0)
+    assert "units 512" in preset_text("best")
+    with pytest.raises(NnlabError, match="--nesterov needs --momentum"):
+        MLPConfig(nesterov=True, momentum=0.0)
+    with pytest.raises(NnlabError, match="unknown --preset"):
+        MLPConfig(preset="fastest")
+
+
+def test_dropout_rate_applies_to_any_variant():
+    def rates(model):
+        return [m.p for m in model.modules() if isinstance(m, nn.Dropout)]
+
+    assert rates(MLP(layers=2, units=4, variant="dropout")) == [0.1, 0.1]
+    assert rates(MLP(layers=2, units=4)) == []
+    assert rates(MLP(layers=2, units=4, variant="batchnorm", dropout=0.2)) == [0.2, 0.2]
+
+
+def test_objective_smooths_labels_and_averages_the_mirror_in_eval():
+    torch.manual_seed(0)
+    model = MLP(layers=1, units=8)
+    images, labels = torch.randn(6, 1, 28, 28), torch.randint(0, 10, (6,))
+    eps = 0.1
+    loss, extras = classification_objective(label_smoothing=eps, flip_tta=True)(model.train(), images, labels)
+    logp = torch.log_softmax(model(images), 1)
+    smoothed = -((1 - eps) * logp.gather(1, labels[:, None]).squeeze(1) + eps * logp.mean(1)).mean()
+    torch.testing.assert_close(loss, smoothed)  # training: no mirror
+    torch.testing.assert_close(extras["ce"], -logp.gather(1, labels[:, None]).mean().detach())
+    model.eval()
+    _, extras = classification_objective(flip_tta=True)(model, images, labels)
+    mean_logits = (model(images) + model(images.flip(-1))) / 2
+    assert float(extras["acc"]) == pytest.approx(float((mean_logits.argmax(1) == labels).float().mean()))
+
+
+def test_augmented_transform_shifts_and_mirrors_uint8_batches():
+    n = 32
+    images = torch.randint(0, 256, (n, 1, 28, 28), generator=torch.Generator().manual_seed(1)).to(torch.uint8)
+    assert augmented(to_float, 0, False, torch.Generator()) is to_float
+    out = augmented(lambda x: x, 1, True, torch.Generator().manual_seed(0))(images)
+    assert out.shape == images.shape and out.dtype == torch.uint8
+    # away from the border, each image is itself or its mirror moved by at most one pixel
+    moved = [v.roll((dy, dx), (1, 2)) for v in (images[:, 0], images[:, 0].flip(-1))
+             for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    which = [next(k for k, m in enumerate(moved) if torch.equal(out[i, 0, 1:-1, 1:-1], m[i, 1:-1, 1:-1]))
+             for i in range(n)]
+    assert len(set(which)) > 5 and any(k >= 9 for k in which)  # varied shifts, some mirrored
+
+
+def test_one_cycle_warms_up_to_the_peak_then_decays_to_about_zero():
+    param = nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=0.2, momentum=0.9)
+    schedule = one_cycle(optimizer, 0.2, 100)
+    lrs = []
+    for _ in range(100):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    assert lrs[0] == pytest.approx(0.2 / 25) and max(lrs) == pytest.approx(0.2, rel=1e-3)
+    assert lrs.index(max(lrs)) in (24, 25) and lrs[-1] < 1e-3
+    assert optimizer.param_groups[0]["momentum"] == 0.9  # not cycled
+
+
+def test_divergence_guard_stops_at_a_nan_loss():
+    guard = DivergenceGuard(every=2)
+    state = TrainState(model=nn.Linear(1, 1), optimizer=None, epoch=1)
+    for step, loss in enumerate([1.0, 2.0, float("nan"), float("nan")], start=1):
+        state.step, state.loss = step, torch.tensor(loss)
+        guard.on_step_end(state)
+    assert state.stop and "nan at step 4" in guard.reason

@@ -13,6 +13,8 @@ from nnlab.experiments.base import MAX_BATCH, MAX_EPOCHS, CommonConfig, dataset_
 # the MLP's variants (nnlab.core.models.classifiers.MLP_VARIANTS; a test keeps the two equal)
 VARIANTS = ("base", "batchnorm", "dropout", "leakyrelu", "elu", "prelu")
 SAMPLERS = ("grid", "random", "tpe")
+SCHEDULES = ("constant", "onecycle")
+MAX_SHIFT = 8  # pixels of a 28x28 image
 MAX_LAYERS = 64
 MAX_UNITS = 16_384  # 16k units on 784 inputs: 12.8M weights a layer, large but not terabytes
 MAX_LR = 100.0
@@ -24,14 +26,6 @@ FASHION_FIRST = "fashion-mnist, mnist or digits (embedded, offline)."
 
 
 # ---- options `mlp` and `mlp tune` share ---------------------------------------------------
-
-def _momentum() -> Any:
-    return option(0.9, "SGD momentum (0 for plain SGD).", min=0, max=1, max_open=True)
-
-
-def _variant() -> Any:
-    return option("base", "base, batchnorm, dropout, leakyrelu, elu or prelu (the bonus).", choices=VARIANTS)
-
 
 def _val_fraction() -> Any:
     # 0.1: 6,000 of Fashion-MNIST's 60,000 training images
@@ -51,12 +45,75 @@ class CNNConfig(CommonConfig):
     Prints the 40 filters as an image, the confusion matrix with its largest off-diagonal
     cells highlighted, the most-confused pairs, per-class accuracy and misclassified images;
     saves filters.png, confusion.png/.csv, misclassified.png and model.pt in the run.
+
+    Assumed, because the seed's skeleton prob4_CNN.py is not in the seeds: the seed fixes
+    only MNIST, 5 epochs and 40 filters in the first convolution. The rest is nnlab's
+    choice, small enough that 5 epochs take minutes on a laptop CPU and still pass 99%:
+    conv 1→40 5x5 (filters big enough to see), ReLU, max-pool 2; conv 40→32 3x3, ReLU,
+    max-pool 2; FC 800→128, ReLU, dropout 0.25, FC 128→10; inputs standardised; Adam at
+    1e-3, batch 64, cross-entropy.
     """
 
-    epochs: int = option(5, "Passes over the training set.", min=1, max=MAX_EPOCHS)  # the assignment's 5
-    batch_size: int = option(64, "Mini-batch size.", min=1, max=MAX_BATCH)
-    lr: float = option(1e-3, "Adam learning rate.", min=0, min_open=True, max=MAX_LR)
+    epochs: int = option(5, "Passes over the training set (the seed's 5).", min=1, max=MAX_EPOCHS)
+    batch_size: int = option(64, "Mini-batch size (assumed: the skeleton is not in the seeds).", min=1,
+                             max=MAX_BATCH)
+    lr: float = option(1e-3, "Adam learning rate (assumed, as the optimizer: the skeleton is not in the seeds).",
+                       min=0, min_open=True, max=MAX_LR)
     dataset: str = dataset_option("mnist")
+
+
+# ---- nnlab mlp and its presets ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MLPPreset:
+    """A whole recipe for `nnlab mlp`: every value a flag left unset takes."""
+
+    layers: int
+    units: int
+    variant: str
+    dropout: float | None  # None: 0.1 with the dropout variant, else none
+    lr: float  # the peak learning rate under the one-cycle schedule
+    batch_size: int
+    epochs: int
+    l2: float
+    momentum: float
+    nesterov: bool
+    schedule: str
+    label_smoothing: float
+    shift: int  # pixels
+    flip: bool
+    tta: bool
+    lookahead: bool
+
+
+MLP_PRESETS = {
+    # problem 2's network: 3 hidden ReLU layers of 50, SGD with momentum 0.9 at 0.01 (an
+    # effective step of 0.1), batch 32, 20 epochs; it reaches about 88% test accuracy
+    "seed": MLPPreset(layers=3, units=50, variant="base", dropout=None, lr=0.01, batch_size=32, epochs=20,
+                      l2=1e-4, momentum=0.9, nesterov=False, schedule="constant", label_smoothing=0.0,
+                      shift=0, flip=False, tta=False, lookahead=False),
+    # the bonus, still fully connected: wide batch-normed layers with dropout,
+    # batch augmentation (shifts of one pixel, mirror images: both are Fashion-MNIST images
+    # too), label smoothing, Nesterov SGD on a one-cycle schedule, lookahead averaging of the
+    # last steps and mirror test-time augmentation. About 7 CPU-seconds an epoch on one core;
+    # measured 89.33 ± 0.09% test accuracy over seeds 0-2 (the 89.5% aimed at is not reached:
+    # it underfits, 89.6% training accuracy under augmentation; see the README)
+    "best": MLPPreset(layers=2, units=512, variant="batchnorm", dropout=0.2, lr=0.2, batch_size=256, epochs=20,
+                      l2=5e-4, momentum=0.9, nesterov=True, schedule="onecycle", label_smoothing=0.1,
+                      shift=1, flip=True, tta=True, lookahead=True),
+}
+
+
+def preset_text(name: str) -> str:
+    """One preset's values as --help lists them: "layers 2, units 1024, ..."."""
+    values = {f.name: getattr(MLP_PRESETS[name], f.name) for f in fields(MLPPreset)}
+    return ", ".join(f"{k.replace('_', '-')} {v}" for k, v in values.items() if v is not None)
+
+
+def _preset(name: str, help: str, **spec: Any) -> Any:
+    """A field the preset fills when its flag is not given; --help shows both presets' values."""
+    seed, best = (getattr(MLP_PRESETS[p], name) for p in ("seed", "best"))
+    return option(None, help, default_text=f"{seed}; best: {best}", **spec)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,21 +122,54 @@ class MLPConfig(CommonConfig):
 
     A seeded validation split is carved from the training set; the test set is used once,
     at the end. Saves last_losses.csv and model.pt in the run. `nnlab mlp tune` searches
-    the hyper-parameters.
+    the hyper-parameters; `--preset best` is the bonus network (see --preset).
     """
 
-    layers: int = option(3, "Hidden layers.", min=1, max=MAX_LAYERS)
-    units: int = option(50, "Units per hidden layer.", min=1, max=MAX_UNITS)
-    # with momentum 0.9 an effective step of 0.1; 0.1 itself diverges (see `mlp tune`)
-    lr: float = option(0.01, "SGD learning rate.", min=0, min_open=True, max=MAX_LR)
-    batch_size: int = option(32, "Mini-batch size.", min=1, max=MAX_BATCH)
-    epochs: int = option(20, "Passes over the training split.", min=1, max=MAX_EPOCHS)
-    l2: float = option(1e-4, "L2 strength on weight matrices only (loss += l2/2·Σ‖W‖²).", min=0, max=MAX_L2)
-    momentum: float = _momentum()
-    variant: str = _variant()
+    preset: str = option("seed", "seed: problem 2's network; best: nnlab's best fully connected network, "
+                         f"89.3% test accuracy ({preset_text('best')}). Flags given override the preset's values.",
+                         choices=tuple(MLP_PRESETS))
+    layers: int | None = _preset("layers", "Hidden layers.", min=1, max=MAX_LAYERS)
+    units: int | None = _preset("units", "Units per hidden layer.", min=1, max=MAX_UNITS)
+    variant: str | None = _preset("variant", "base, batchnorm, dropout, leakyrelu, elu or prelu (the bonus).",
+                                  choices=VARIANTS)
+    dropout: float | None = option(None, "Dropout after each hidden activation.", min=0, max=1, max_open=True,
+                                   default_text="0.1 with --variant dropout, else 0; best: "
+                                   f"{MLP_PRESETS['best'].dropout}")
+    # seed: with momentum 0.9 an effective step of 0.1; 0.1 itself diverges (see `mlp tune`)
+    lr: float | None = _preset("lr", "SGD learning rate (the peak with --schedule onecycle).", min=0,
+                               min_open=True, max=MAX_LR)
+    batch_size: int | None = _preset("batch_size", "Mini-batch size.", min=1, max=MAX_BATCH)
+    epochs: int | None = _preset("epochs", "Passes over the training split.", min=1, max=MAX_EPOCHS)
+    l2: float | None = _preset("l2", "L2 strength on weight matrices only (loss += l2/2·Σ‖W‖²).", min=0,
+                               max=MAX_L2)
+    momentum: float | None = _preset("momentum", "SGD momentum (0 for plain SGD).", min=0, max=1, max_open=True)
+    nesterov: bool | None = _preset("nesterov", "Nesterov momentum.")
+    schedule: str | None = _preset("schedule", "constant, or onecycle (warm up from lr/25 to --lr over the first "
+                                   "25% of steps, then cosine down to about 0).", choices=SCHEDULES)
+    label_smoothing: float | None = _preset("label_smoothing", "Training targets (1−ε)·one-hot + ε/10.", min=0,
+                                            max=1, max_open=True)
+    shift: int | None = _preset("shift", "Augment: move each training image by up to this many pixels each way "
+                                "(border reflected).", min=0, max=MAX_SHIFT)
+    flip: bool | None = _preset("flip", "Augment: mirror half of the training images left-right.")
+    tta: bool | None = _preset("tta", "Test-time augmentation: average the logits of each image and its mirror.")
+    lookahead: bool | None = _preset("lookahead", "Average the weights with a slow copy, more and more toward the "
+                                     "end (nnlab.core.callbacks.Lookahead).")
     val_fraction: float = _val_fraction()
     dataset: str = dataset_option("fashion-mnist", FASHION_FIRST)
     fallback: bool = _no_fallback()
+
+    def __post_init__(self) -> None:
+        if self.preset in MLP_PRESETS:  # else validation names the bad --preset
+            chosen = MLP_PRESETS[self.preset]
+            for f in fields(MLPPreset):
+                if getattr(self, f.name) is None:
+                    object.__setattr__(self, f.name, getattr(chosen, f.name))
+        super().__post_init__()
+
+    def check(self) -> None:
+        """Nesterov momentum needs momentum."""
+        if self.nesterov and self.momentum == 0:
+            raise NnlabError("--nesterov needs --momentum above 0")
 
 
 # ---- nnlab mlp tune ----------------------------------------------------------------------
@@ -114,10 +204,12 @@ def parse_choices(name: str, value: str | tuple) -> tuple:
     return tuple(choices)
 
 
-DEFAULT_SPACE = {  # the assignment's suggestions
+DEFAULT_SPACE = {  # the assignment's suggestions, searched with plain SGD as it asks
     "layers": (3, 4, 5), "units": (30, 40, 50),
-    "lr": (0.001, 0.002, 0.005, 0.01, 0.02),  # with momentum 0.9, 0.05 and 0.1 diverge
-    "batch_size": (16, 32, 64, 128, 256), "epochs": (10, 20), "l2": (0.0, 1e-5, 1e-4, 1e-3)}
+    "lr": (0.001, 0.005, 0.01, 0.05, 0.1, 0.5),  # 0.5 may diverge: such a trial is recorded as diverged
+    "batch_size": (16, 32, 64, 128, 256),
+    # the seed names epochs and L2 without values: a short and a longer run, no L2 to strong L2
+    "epochs": (10, 20), "l2": (0.0, 1e-5, 1e-4, 1e-3)}
 
 
 def _choices(name: str, help: str, **spec: Any) -> Any:
@@ -129,7 +221,9 @@ def _choices(name: str, help: str, **spec: Any) -> Any:
 class TuneConfig(CommonConfig):
     """Search layers, units, learning rate, batch size, epochs and L2 with Optuna, on validation accuracy.
 
-    Shows a live table of the trials sorted by validation accuracy, then re-trains the best
+    The default space is problem 2's grid, trained with plain SGD (--momentum 0) as it asks;
+    a trial whose loss becomes NaN or infinite stops, is pruned and shown as diverged, and
+    the sweep goes on. Shows a live table of the trials sorted by validation accuracy, then re-trains the best
     setting and reports its test accuracy. Each trial is a child run of this sweep's run.
     Start the same command in several shells with one --storage to share the trials.
     """
@@ -138,17 +232,18 @@ class TuneConfig(CommonConfig):
     sampler: str = option("tpe", "grid, random or tpe (Optuna's samplers).", choices=SAMPLERS)
     layers: tuple[int, ...] = _choices("layers", "Choices of hidden layers, comma-separated.")
     units: tuple[int, ...] = _choices("units", "Choices of units per layer.")
-    lr: tuple[float, ...] = _choices("lr", "Choices of SGD learning rate (with momentum 0.9, "
-                                     "0.05 and up diverge).")
+    lr: tuple[float, ...] = _choices("lr", "Choices of SGD learning rate (a setting that diverges is "
+                                     "pruned and shown as diverged).")
     batch_size: tuple[int, ...] = _choices("batch_size", "Choices of mini-batch size.")
-    epochs: tuple[int, ...] = _choices("epochs", "Choices of epochs.")
-    l2: tuple[float, ...] = _choices("l2", "Choices of L2 strength on weight matrices.")
+    epochs: tuple[int, ...] = _choices("epochs", "Choices of epochs (the seed gives none: 10 and 20).")
+    l2: tuple[float, ...] = _choices("l2", "Choices of L2 strength on weight matrices (the seed gives none).")
     storage: str | None = option(None, "Optuna storage URL shared by workers, e.g. sqlite:///tune.db or "
                                  "postgresql://host/db \\[default: in memory].", default_text="")
     study_name: str = option("mlp-tune", "Study name inside the storage; workers with the same name share trials.")
     retrain: bool = option(True, "Re-train the best setting and report its test accuracy.")
-    momentum: float = _momentum()
-    variant: str = _variant()
+    momentum: float = option(0.0, "SGD momentum of every trial (0: plain SGD, as problem 2 asks).", min=0, max=1,
+                             max_open=True)
+    variant: str = option("base", "base, batchnorm, dropout, leakyrelu, elu or prelu (the bonus).", choices=VARIANTS)
     val_fraction: float = _val_fraction()
     dataset: str = dataset_option("fashion-mnist", FASHION_FIRST)
     fallback: bool = _no_fallback()

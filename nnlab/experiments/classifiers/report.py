@@ -60,7 +60,7 @@ def report_confusion(recorder: Recorder, labels: np.ndarray, predicted: np.ndarr
     # columns by index keep ten classes within 100 terminal columns; a legend names them
     recorder.table("test confusion: rows true, columns predicted",
                    ["true"] + [str(i) for i in range(n)] + ["acc %"], rows,
-                   caption=f"highlighted: the {HIGHLIGHT_CELLS} largest off-diagonal cells")
+                   caption=f"highlighted: the {HIGHLIGHT_CELLS} largest off-diagonal cells", highlight=highlight)
     if names != [str(i) for i in range(n)]:
         recorder.info("columns: " + ", ".join(f"{i} {name}" for i, name in enumerate(names)))
     recorder.save_csv("confusion.csv", ["true"] + names, [[names[i]] + table[i].tolist() for i in range(n)])

@@ -4,7 +4,9 @@ Every trial trains on the same seeded training/validation split and never sees t
 set; it is recorded as a child run of the sweep's run. The study may live in a shared
 storage (`--storage sqlite:///tune.db`, or PostgreSQL across machines): each worker then
 pulls trials from it until the study holds `--trials` of them, so workers started with
-the same command split the trials between them.
+the same command split the trials between them. A trial whose loss becomes NaN or infinite
+(problem 2's largest rates with plain SGD) stops early, is pruned with a `diverged` user
+attribute and shown as diverged; it counts towards --trials, and the sweep goes on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import asdict
 
 import torch
 
-from nnlab.core.study_storage import holds_slot, open_storage, optimize_to, slot_number
+from nnlab.core.study_storage import DIVERGED_ATTR, holds_slot, is_done, open_storage, optimize_to, slot_number
 from nnlab.core.train import Callback, EpochResult, TrainState
 from nnlab.errors import NnlabError
 from nnlab.experiments import base
@@ -99,15 +101,14 @@ class _Board(Callback):
             self.redraw()
 
     def redraw(self) -> None:
-        import optuna
-
-        done = [t for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
-        done.sort(key=lambda t: -t.value)
+        done = [t for t in self.study.get_trials(deepcopy=False) if is_done(t)]
+        done.sort(key=lambda t: (t.value is None, -(t.value or 0), t.number))  # diverged trials last
         rows = [_row(t.number, t.params, t.value, t.user_attrs.get("val_loss"), t.user_attrs.get("seconds"),
-                     t.user_attrs.get("worker", "?")) for t in done]
+                     t.user_attrs.get("worker", "?"), "diverged") for t in done]
         if self.current is not None:
             rows.append(self.current)
-        self.live.update(rows, highlight={(0, c) for c in range(len(COLUMNS))} if done else None)
+        best = done and done[0].value is not None
+        self.live.update(rows, highlight={(0, c) for c in range(len(COLUMNS))} if best else None)
 
 
 # ---- the run -----------------------------------------------------------------------------
@@ -166,15 +167,20 @@ def run(config: TuneConfig, recorder: Recorder, setup: Setup | None = None) -> d
                                                    "study": config.study_name}, seed=config.seed) as child:
                 # a silent recorder on the child's run: the live table is the display
                 outcome = train_mlp(mlp, data, Recorder(child.run, child.store), use_test=False, callbacks=(board,))
-                child.summary({"val_acc": outcome.val_acc, "val_loss": outcome.val_loss, "trial": trial.number})
-            seconds = time.perf_counter() - start
-            trial.set_user_attr("val_loss", outcome.val_loss)
-            trial.set_user_attr("seconds", seconds)
+                if outcome.diverged:
+                    child.summary({"diverged": True, "reason": outcome.diverged, "trial": trial.number})
+                else:
+                    child.summary({"val_acc": outcome.val_acc, "val_loss": outcome.val_loss, "trial": trial.number})
+            trial.set_user_attr("seconds", time.perf_counter() - start)
             trial.set_user_attr("worker", str(os.getpid()))
             trial.set_user_attr("run_id", child.run.id if child.run else None)
             mine.append(trial.number)
-            recorder.metric("val_acc", outcome.val_acc, step=trial.number, split="val")
             board.current = None
+            if outcome.diverged:  # pruned, not failed: it keeps its slot and is never rerun
+                trial.set_user_attr(DIVERGED_ATTR, outcome.diverged)
+                raise optuna.TrialPruned(f"diverged: {outcome.diverged}")
+            trial.set_user_attr("val_loss", outcome.val_loss)
+            recorder.metric("val_acc", outcome.val_acc, step=trial.number, split="val")
             return outcome.val_acc
 
         def objective(trial: optuna.Trial) -> float:
@@ -192,19 +198,25 @@ def run(config: TuneConfig, recorder: Recorder, setup: Setup | None = None) -> d
 
         optimize_to(study, objective, config.trials, callbacks=[after_trial])  # re-runs trials of dead workers
 
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    recorder.save_csv("trials.csv", ["trial", *SPACE, "val_acc", "val_loss", "seconds", "worker", "run_id"],
-                      [[t.number, *(t.params.get(k) for k in SPACE), t.value, t.user_attrs.get("val_loss"),
-                        t.user_attrs.get("seconds"), t.user_attrs.get("worker"), t.user_attrs.get("run_id")]
-                       for t in sorted(complete, key=lambda t: t.number)])
+    done = sorted((t for t in study.get_trials(deepcopy=False) if is_done(t)), key=lambda t: t.number)
+    complete = [t for t in done if t.state == optuna.trial.TrialState.COMPLETE]
+    diverged = [t.number for t in done if t not in complete]
+    recorder.save_csv("trials.csv", ["trial", *SPACE, "state", "val_acc", "val_loss", "seconds", "worker", "run_id"],
+                      [[t.number, *(t.params.get(k) for k in SPACE), "complete" if t.value is not None else "diverged",
+                        t.value, t.user_attrs.get("val_loss"), t.user_attrs.get("seconds"), t.user_attrs.get("worker"),
+                        t.user_attrs.get("run_id")] for t in done])
+    if diverged:
+        recorder.warn(f"{len(diverged)} trial(s) diverged (loss NaN or infinite) and were pruned: "
+                      f"{', '.join(map(str, diverged))}")
     if not complete:
-        raise NnlabError(f"study '{config.study_name}' has no completed trial; raise --trials to add some")
+        raise NnlabError(f"study '{config.study_name}' has no completed trial; raise --trials to add some"
+                         + (" or lower --lr" if diverged else ""))
     best = study.best_trial
-    recorder.info(f"this worker ran {len(mine)} of the study's {len(complete)} completed trials "
+    recorder.info(f"this worker ran {len(mine)} of the study's {len(done)} trials "
                   f"({', '.join(map(str, mine)) or 'none'}); best: trial {best.number} "
                   f"{best.params} at {100 * best.value:.2f}% validation accuracy")
-    result = {"study": config.study_name, "completed_trials": len(complete), "my_trials": mine,
-              "best_trial": best.number, "best_params": best.params, "best_val_acc": best.value}
+    result = {"study": config.study_name, "completed_trials": len(complete), "diverged_trials": diverged,
+              "my_trials": mine, "best_trial": best.number, "best_params": best.params, "best_val_acc": best.value}
     if config.retrain:
         recorder.info("re-training the best setting; the test set is used once, now")
         outcome = train_mlp(config.mlp(best.params), data, recorder)
