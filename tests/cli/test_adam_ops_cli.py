@@ -116,7 +116,13 @@ def test_ops_check_bad_files(tmp_runs, tmp_path):
     (tmp_path / "junk.pt").write_text("junk")
     torch.save(torch.zeros(2, 2, 3), tmp_path / "f2.pt")
     torch.save(torch.zeros(1), tmp_path / "one.pt")
+    import os
+
+    os.mkfifo(tmp_path / "pipe.pt")  # would block a reader forever
     for args, words in ((["--input", str(tmp_path / "missing.pt")], "no such file"),
+                        (["--input", "/dev/zero"], "not a regular file"),
+                        (["--filter", str(tmp_path / "pipe.pt")], "not a regular file"),
+                        (["--input", str(tmp_path)], "not a regular file"),
                         (["--input", str(tmp_path / "dict.pt")], "holds a dict"),
                         (["--filter", str(tmp_path / "junk.pt")], "not a tensor file"),
                         (["--filter", str(tmp_path / "f2.pt")], "input channels"),
@@ -125,6 +131,7 @@ def test_ops_check_bad_files(tmp_runs, tmp_path):
         assert res.exit_code == 2, res.output
         assert res.output.startswith("error:") and words in res.output
         assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert not list(tmp_runs.iterdir())  # a usage error leaves no failed run
 
 
 def test_adam_gd_json_is_strict_json(tmp_runs):

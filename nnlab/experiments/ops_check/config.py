@@ -34,4 +34,5 @@ class OpsCheckConfig(Seeded):
             raise NnlabError(f"--kernel must be between 1 and --length ({self.length}), got {self.kernel}")
         for flag, path in (("--input", self.input), ("--filter", self.filter)):
             if path is not None and not Path(path).is_file():
-                raise NnlabError(f"{flag}: no such file {path}")
+                what = "not a regular file (a device, FIFO or folder)" if Path(path).exists() else "no such file"
+                raise NnlabError(f"{flag}: {what}: {path}; give a tensor file saved with torch.save")
