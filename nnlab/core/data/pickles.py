@@ -150,6 +150,7 @@ def read_pickle(path: Path, max_bytes: int = MAX_FILE_BYTES):
     except OSError as exc:
         raise NnlabError(f"cannot read {path}: {exc.strerror or exc}") from None
     except Exception as exc:  # unpickling garbage raises nearly any type; all mean a bad file
-        text = str(exc).splitlines()[0][:120] if str(exc) else ""
+        text = str(exc).splitlines()[0][:120] if str(exc) else (
+            "it ends early" if isinstance(exc, EOFError) else "no detail given")
         raise NnlabError(f"{path} is corrupt or truncated ({type(exc).__name__}: {text}); delete it and "
                          "import a good copy with `nnlab data import PATH`") from None

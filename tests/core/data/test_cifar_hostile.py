@@ -132,3 +132,11 @@ def test_an_endless_listing_is_cut_short(tmp_path):
 def test_struct_helpers_write_what_pickle_reads():
     assert pickle.loads(b"\x80\x02" + _long(1 << 33) + b".") == 1 << 33
     assert struct.unpack("<i", b"\xff\xff\xff\x7f")[0] == 2**31 - 1
+
+
+def test_a_cut_short_pickle_names_the_reason(tmp_path):
+    """BINBYTES8 claiming 9 GB, then one byte: EOFError has no text of its own."""
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(b"\x80\x04\x8e" + struct.pack("<Q", 9_000_000_000) + b"x.")
+    with pytest.raises(NnlabError, match=r"corrupt or truncated \(EOFError: it ends early\)"):
+        read_batch(path)
