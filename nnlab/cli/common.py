@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 import traceback
@@ -89,12 +90,31 @@ def finish_run(writer: Any, console: Console, body: Callable[[], dict]) -> dict:
         raise typer.Exit(exit_code_of(exc)) from None
     except NnlabError as exc:
         fail(f"{exc.message} (run {writer.id} marked failed)", exc.exit_code)
+    except OSError as exc:
+        if exc.errno not in _DISK_ERRORS:
+            _internal_error(writer, exc)
+        where = exc.filename or writer.path  # a figure saved through a file object names no path
+        fail(f"cannot write {where}: {exc.strerror or exc} (run {writer.id} marked failed); "
+             "free some space or pass another --runs-dir", EXIT_FAILED)
     except Exception as exc:  # a bug: keep the traceback for the report, show one line
-        (writer.path / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
-        fail(f"internal error {type(exc).__name__}: {exc}; traceback saved in {writer.path / 'error.log'}",
-             EXIT_FAILED)
+        _internal_error(writer, exc)
     console.print(f"[green]run saved:[/] {writer.path}")
     return result
+
+
+# a full disk, a file-size limit, a quota, a read-only or failing device: the disk's fault, no bug
+_DISK_ERRORS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EIO}
+
+
+def _internal_error(writer: Any, exc: Exception) -> None:
+    """Fail (exit 1) with one line; the traceback goes to the run's error.log when that can be written."""
+    log = writer.path / "error.log"
+    try:
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        saved = f"traceback saved in {log}"
+    except OSError as write_exc:
+        saved = f"its traceback could not be saved ({write_exc.strerror or write_exc})"
+    fail(f"internal error {type(exc).__name__}: {exc}; {saved}", EXIT_FAILED)
 
 
 def run_experiment(entry: Any, config: Any, *, runs_dir: Path | None, json_output: bool) -> dict:
