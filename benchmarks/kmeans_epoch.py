@@ -1,16 +1,30 @@
-"""Time one epoch of k-means training: nnlab's resident-tensor batches vs the homework loop.
+"""Time k-means training: one epoch of nnlab's resident-tensor batches vs the homework loop, or
+`nnlab kmeans` end to end vs a plain reference script.
 
 The homework loop is the PyTorch-tutorial style the assignment starts from: a torchvision
 Dataset with ToTensor (one PIL image per sample), a DataLoader with batch 64, the same
 model, loss and optimizer. nnlab keeps the split as one uint8 tensor and slices batches.
 
+With --end-to-end N, both programs run N times, alternately, each in a fresh process:
+- `nnlab kmeans --init exemplar` (10 epochs, Lloyd from the same start, figures, tables, the run saved);
+- the plain reference (REFERENCE below): MNIST read with gzip+numpy into one float tensor, the same
+  network trained by a plain randperm loop for 10 epochs, then scikit-learn's Lloyd from the same
+  start; no figures.
+It prints the minimum wall time of each (the fairest figure on a shared machine) and their ratio.
+The ratio's target is at most 0.75. Set OMP_NUM_THREADS=1 for one thread in both.
+
     python benchmarks/kmeans_epoch.py --data-dir ../shared/data [--epochs 10]
+    OMP_NUM_THREADS=1 python benchmarks/kmeans_epoch.py --data-dir ../shared/data --end-to-end 3
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,9 +36,10 @@ def homework_epoch(root: Path, model: nn.Module) -> float:
     """One epoch the tutorial way; returns seconds."""
     from torchvision import datasets, transforms
 
-    from nnlab.core.data import _idx_root
+    from nnlab.core.data.idx import prepare
 
-    dataset = datasets.MNIST(str(_idx_root("mnist", root, False)), train=True, transform=transforms.ToTensor())
+    # nnlab unpacks .gz-only (even read-only) folders into a root torchvision can read
+    dataset = datasets.MNIST(str(prepare("mnist", root)), train=True, transform=transforms.ToTensor())
     loader = torch.utils.data.DataLoader(dataset, batch_size=64, shuffle=True)
     optimizer = torch.optim.SGD(model.parameters(), lr=4.5)
     loss_fn = nn.MSELoss()
@@ -57,6 +72,65 @@ def nnlab_epochs(root: Path, model: nn.Module, epochs: int) -> list[float]:
     return [h.seconds for h in history]
 
 
+REFERENCE = """
+import gzip
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+
+from nnlab.core.models.kmeans import KMeansNet
+
+raw, epochs = Path(sys.argv[1]) / "MNIST" / "raw", int(sys.argv[2])
+pixels = np.frombuffer(gzip.open(raw / "train-images-idx3-ubyte.gz").read(), np.uint8, offset=16)
+targets = torch.from_numpy(np.frombuffer(gzip.open(raw / "train-labels-idx1-ubyte.gz").read(), np.uint8, offset=8))
+x = torch.from_numpy(pixels.reshape(-1, 784).copy()).float() / 255
+g = torch.Generator().manual_seed(0)
+picks = [int(torch.nonzero(targets == d)[0]) for d in range(10)]  # exemplar: an image of each digit
+model = KMeansNet()
+with torch.no_grad():
+    model.centers.copy_(x[picks])
+optimizer = torch.optim.SGD(model.parameters(), lr=4.5)
+for _ in range(epochs):
+    for batch in torch.randperm(len(x), generator=g).split(64):
+        error = model(x[batch])
+        loss = (error ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+lloyd = KMeans(n_clusters=10, init=x[picks].numpy(), n_init=1, algorithm="lloyd").fit(x.numpy())
+print(f"network loss {loss.item():.5f}; Lloyd inertia {lloyd.inertia_:.1f} after {lloyd.n_iter_} iterations")
+"""
+
+
+def end_to_end(root: Path, repeats: int, epochs: int) -> None:
+    """Wall seconds of `nnlab kmeans` and of the plain reference, alternately, `repeats` times."""
+    env = {**os.environ, "NNLAB_OFFLINE": "1"}
+    with tempfile.TemporaryDirectory(prefix="kmeans-e2e-") as runs:
+        programs = {
+            "nnlab kmeans --init exemplar": [sys.executable, "-m", "nnlab", "kmeans", "--init", "exemplar",
+                                             "--epochs", str(epochs), "--data-dir", str(root), "--runs-dir", runs,
+                                             "--images", "none"],
+            "plain reference (loop + scikit-learn Lloyd)": [sys.executable, "-c", REFERENCE, str(root), str(epochs)],
+        }
+        times: dict[str, list[float]] = {name: [] for name in programs}
+        for _ in range(repeats):
+            for name, argv in programs.items():
+                start = time.perf_counter()
+                subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                times[name].append(time.perf_counter() - start)
+    threads = os.environ.get("OMP_NUM_THREADS", "torch's default")
+    print(f"end to end, {epochs} epochs + Lloyd on 60,000 MNIST images, OMP_NUM_THREADS={threads}, "
+          f"{repeats} runs each")
+    print(f"{'program':<46}{'min s':>8}{'all runs (s)':>30}")
+    for name, seconds in times.items():
+        print(f"{name:<46}{min(seconds):>8.1f}{'  '.join(f'{s:.1f}' for s in seconds):>30}")
+    nnlab, plain = (min(v) for v in times.values())
+    print(f"ratio nnlab / plain: {nnlab / plain:.2f} (target <= 0.75)")
+
+
 def main() -> None:
     """Print a table of seconds per epoch, images per second and the speed-up."""
     from nnlab.core.models.kmeans import KMeansNet
@@ -65,7 +139,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--epochs", type=int, default=10, help="nnlab epochs to time (the homework loop runs one)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--end-to-end", type=int, default=0, metavar="N",
+                        help="instead: time `nnlab kmeans` and the plain reference script end to end, N runs each")
     args = parser.parse_args()
+    if args.end_to_end:
+        end_to_end(args.data_dir, args.end_to_end, args.epochs)
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
