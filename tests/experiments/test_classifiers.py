@@ -14,7 +14,8 @@ from nnlab.core.models.classifiers import CNN, MLP, MLP_VARIANTS, l2_penalty, we
 from nnlab.core.train import TrainState
 from nnlab.errors import NnlabError
 from nnlab.experiments.classifiers.config import MLP_PRESETS, VARIANTS, MLPConfig, preset_text
-from nnlab.experiments.classifiers.mlp import DivergenceGuard, LastLosses, augmented, one_cycle, validation_split
+from nnlab.experiments.classifiers.mlp import (DivergenceGuard, LastLosses, augmented, initialise, one_cycle,
+                                              validation_split)
 from nnlab.experiments.classifiers.report import confusion_sentence, most_confused, short_names
 
 
@@ -185,3 +186,32 @@ def test_divergence_guard_stops_at_a_nan_loss():
         state.step, state.loss = step, torch.tensor(loss)
         guard.on_step_end(state)
     assert state.stop and "nan at step 4" in guard.reason
+
+
+@pytest.mark.parametrize("scheme, variance", [("he", lambda n_in, n_out: 2 / n_in),
+                                              ("xavier", lambda n_in, n_out: 2 / (n_in + n_out)),
+                                              ("lecun", lambda n_in, n_out: 1 / n_in)])
+def test_mlp_init_draws_each_linear_layer_with_the_schemes_variance(scheme, variance):
+    torch.manual_seed(0)
+    model = MLP(3, 256)
+    initialise(model, scheme)
+    for layer in (m for m in model.modules() if isinstance(m, torch.nn.Linear)):
+        n_out, n_in = layer.weight.shape
+        want = variance(n_in, n_out)
+        # the sample variance of n_in·n_out draws has a relative std of sqrt(2/(n_in·n_out)) < 2%
+        assert layer.weight.var().item() == pytest.approx(want, rel=0.1)
+        assert torch.count_nonzero(layer.bias) == 0
+
+
+def test_mlp_init_default_keeps_pytorchs_draw():
+    torch.manual_seed(0)
+    model = MLP(2, 64)
+    before = [p.clone() for p in model.parameters()]
+    initialise(model, "default")
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_mlp_init_flag_is_checked():
+    assert MLPConfig(init="he").init == "he"
+    with pytest.raises(NnlabError, match="--init"):
+        MLPConfig(init="std")

@@ -9,6 +9,7 @@ from typing import Any
 
 from nnlab.errors import NnlabError
 from nnlab.experiments.base import MAX_BATCH, MAX_EPOCHS, CommonConfig, dataset_option, option
+from nnlab.tools.init_schemes import SCHEMES
 
 # the MLP's variants (nnlab.core.models.classifiers.MLP_VARIANTS; a test keeps the two equal)
 VARIANTS = ("base", "batchnorm", "dropout", "leakyrelu", "elu", "prelu")
@@ -154,6 +155,10 @@ class MLPConfig(CommonConfig):
     tta: bool | None = _preset("tta", "Test-time augmentation: average the logits of each image and its mirror.")
     lookahead: bool | None = _preset("lookahead", "Average the weights with a slow copy, more and more toward the "
                                      "end (nnlab.core.callbacks.Lookahead).")
+    init: str = option("default", "Weight initialisation of every Linear layer, as `nnlab init` measures it: "
+                       "default (PyTorch's U(±1/√fan_in)), he (N(0, 2/fan_in)), xavier (N(0, 2/(fan_in+fan_out))), "
+                       "lecun (N(0, 1/fan_in)); biases start at 0 except with default.",
+                       choices=tuple(s for s in SCHEMES if s != "std"))
     val_fraction: float = _val_fraction()
     dataset: str = dataset_option("fashion-mnist", FASHION_FIRST)
     fallback: bool = _no_fallback()

@@ -30,6 +30,7 @@ from nnlab.experiments import base
 from nnlab.experiments.base import Setup, prepare
 from nnlab.experiments.classifiers.config import MLPConfig
 from nnlab.runs.recorder import Recorder
+from nnlab.tools.init_schemes import init_linear_
 
 LAST_STEPS = 20  # the assignment's screenshot: the loss over the last 20 SGD iterations
 EVAL_BATCH = 2048
@@ -113,6 +114,15 @@ class MLPOutcome:
     diverged: str | None = None  # why training stopped early, when its loss became NaN or infinite
 
 
+def initialise(model: nn.Module, scheme: str) -> None:
+    """Re-draw every Linear layer of `model` by `scheme` (nnlab.tools.init_schemes); default keeps nn.Linear's draw."""
+    if scheme == "default":  # nn.Linear already drew U(±1/√fan_in): drawing again would shift the seeded stream
+        return
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            init_linear_(layer, scheme)
+
+
 def train_mlp(config: MLPConfig, data: Dataset, recorder: Recorder, *, use_test: bool = True,
               callbacks: tuple[Callback, ...] = ()) -> MLPOutcome:
     """Train one MLP on the training split minus its validation part; test only when `use_test`.
@@ -125,6 +135,7 @@ def train_mlp(config: MLPConfig, data: Dataset, recorder: Recorder, *, use_test:
     transform = standardiser(train_split)
     model = MLP(config.layers, config.units, config.variant, classes=len(data.classes),
                 dropout=config.dropout).to(device)
+    initialise(model, config.init)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 nesterov=config.nesterov)
     train = Batches(train_split, config.batch_size, generator=generator,
