@@ -20,6 +20,9 @@ RunsDirOpt = Annotated[Optional[Path], typer.Option("--runs-dir", help="Where ru
                                                     rich_help_panel=COMMON, show_default=False)]
 DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help=_DATA_DIR.help, rich_help_panel=COMMON,
                                                     show_default=False)]
+DeviceOverrideOpt = Annotated[Optional[str], typer.Option(
+    "--device", help="auto, cpu, cuda or mps, instead of the device each command would take (a rerun: the recorded "
+    "one; identical numbers are promised only on the same device).", rich_help_panel=COMMON, show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout; progress goes to stderr.",
                                        rich_help_panel=COMMON)]
 

@@ -13,30 +13,18 @@ from __future__ import annotations
 
 import copy
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
+from nnlab.core.device import one_thread
 from nnlab.errors import NnlabError
 from nnlab.tools.receptive import LayerRow, LayerSpec, Pair
 
 __all__ = ["walk", "measure", "measure_layers",
            "expected_box", "specs_to_module"]
-
-
-@contextmanager
-def _one_thread():
-    """Run torch on one thread: on these tiny tensors, syncing threads costs more than the work
-    (50x slower on a busy 2-core machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 # ---- analytic walk ----------------------------------------------------------------------------
@@ -83,7 +71,7 @@ def _calls(model: nn.Module, input_shape: tuple[int, int, int] | None) -> list[t
     handles = [m.register_forward_hook(hook) for m in leaves]
     was_training = model.training
     try:
-        with torch.no_grad(), _one_thread():
+        with torch.no_grad(), one_thread():
             model.eval()(torch.zeros(1, *input_shape))
     except RuntimeError as exc:
         raise NnlabError(f"receptive: the model does not accept input {input_shape}: {exc}") from None
@@ -227,7 +215,7 @@ def measure_layers(model: nn.Module, input_shape: tuple[int, int, int]) -> list[
     The unit is the centre spatial position with its channels summed, or the first feature of a
     flat output.
     """
-    with _one_thread():
+    with one_thread():
         return _measure_layers(model, input_shape)
 
 

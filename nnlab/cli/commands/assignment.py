@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from nnlab.cli.common import fail, make_console, print_json, user_errors
-from nnlab.cli.options import RUNS_AND_DATA, JsonOpt, RunsDirOpt
+from nnlab.cli.options import RUNS_AND_DATA, DataDirOpt, DeviceOverrideOpt, JsonOpt, RunsDirOpt
 
 assignment_app = typer.Typer(no_args_is_help=True, rich_markup_mode="rich",
                              help="The course assignments: each question, the command that answers it, and "
@@ -108,11 +108,8 @@ def run_assignment(
                                         "a seed on 2 CPU cores); the report says so.")] = False,
     only: Annotated[Optional[str], typer.Option("--only", help="Only these questions, e.g. Q1b,Q2b.",
                                                 show_default=False)] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Dataset folder for every command "
-                                                     "\\[default: $NNLAB_DATA, else ~/.cache/nnlab/data].",
-                                                     rich_help_panel="Common options", show_default=False)] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="Device for every command (auto, cpu, cuda, mps).",
-                                                  rich_help_panel="Common options", show_default=False)] = None,
+    data_dir: DataDirOpt = None,
+    device: DeviceOverrideOpt = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for every command (default: each one's own).",
                                                 rich_help_panel="Common options", show_default=False)] = None,
     runs_dir: RunsDirOpt = None,

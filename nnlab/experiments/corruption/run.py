@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
 from nnlab.core.data import Batches, Split
+from nnlab.core.device import one_thread
 from nnlab.core.train import fit
 from nnlab.experiments.base import Setup, prepare
 from nnlab.experiments.corruption.config import CorruptConfig
@@ -60,18 +59,6 @@ def train_denoiser(config: CorruptConfig, clean: torch.Tensor, corruption: Corru
         history = fit(model, optimizer, objective, train, epochs=config.epochs, recorder=recorder,
                       log_every=max(1, len(train) // 2))
     return model, history[-1].train["loss"]
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Train on one torch thread: a 64-wide MLP on 2-D points is far too small to share, and two
-    threads syncing on a busy 2-core machine took 244 s where one took 20 s (default settings)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _mean(values: np.ndarray) -> float | None:

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from nnlab.cli.commands.runs.group import RunRefs, readable, resolve, run_errors, runs_app, store_at
 from nnlab.cli.common import fail, make_console
-from nnlab.cli.options import RunsDirOpt
+from nnlab.cli.options import DeviceOverrideOpt, RunsDirOpt
 
 
 # ---- export -------------------------------------------------------------------------------
@@ -94,9 +94,7 @@ def rerun(
                                            show_default=False)],
     check: Annotated[bool, typer.Option("--check", help="Compare the two summaries key by key: `reproduced`, "
                                         "or every difference and exit 1.")] = False,
-    device: Annotated[Optional[str], typer.Option("--device", help="Run on this device instead of the recorded "
-                                                  "one (identical numbers are promised only on the same one).",
-                                                  show_default=False)] = None,
+    device: DeviceOverrideOpt = None,
     runs_dir: RunsDirOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help='Print {"reproduced", "differences", ...} on stdout.')]
     = False,
