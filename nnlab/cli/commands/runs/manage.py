@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from nnlab.cli.commands.runs.group import RunRefs, readable, resolve, run_errors, runs_app, store_at
+from nnlab.cli.commands.runs.group import RunRef, RunRefs, readable, resolve, run_errors, runs_app, store_at
 from nnlab.cli.common import fail, make_console
 from nnlab.cli.options import DeviceOverrideOpt, RunsDirOpt
 
@@ -90,8 +90,7 @@ def _write_export(out, runs: list, json_output: bool) -> int:
 
 @runs_app.command("rerun")
 def rerun(
-    run_ref: Annotated[str, typer.Argument(help="The run to re-run: id, unique prefix or suffix, path, or `latest`.",
-                                           show_default=False)],
+    run_ref: RunRef,
     check: Annotated[bool, typer.Option("--check", help="Compare the two summaries key by key: `reproduced`, "
                                         "or every difference and exit 1.")] = False,
     device: DeviceOverrideOpt = None,
