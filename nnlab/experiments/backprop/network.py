@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 
 from nnlab.errors import NnlabError
+from nnlab.experiments.backprop.config import MAX_ABS
 
 ACTIVATIONS = ("sigmoid", "linear", "relu", "tanh", "softmax")
 COSTS = ("quadratic", "cross-entropy", "log-likelihood")
 MAX_FILE_BYTES = 1 << 20  # 1 MiB holds far more than a hand-sized network
 MAX_LAYERS = 16
 MAX_UNITS = 256  # per layer, and for the input: every number is printed, so keep it readable
-MAX_ABS = 1e6  # larger weights only overflow exp(); nothing pedagogical lives there
 TOP_KEYS = ("layers", "input", "target", "cost", "learning_rate")
 OPTIONAL_KEYS = ("description",)  # a line saying what the network is for, shown with the results
 MAX_DESCRIPTION = 500
