@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nnlab.cli.app import app
+from usage import assert_refused
 
 runner = CliRunner()
 SMALL = ["--points", "600", "--epochs", "6"]
@@ -64,7 +65,4 @@ def test_salt_pepper_explains_why_means_leave_the_curve(tmp_runs):
     (["--points", "5"], "--points must be"),
 ])
 def test_bad_flags_are_one_line_and_no_run(tmp_runs, args, words):
-    res = invoke(tmp_runs, *args)
-    assert res.exit_code == 2, res.output
-    assert res.output.startswith("error:") and words in res.output, res.output
-    assert len(res.output.strip().splitlines()) == 1 and not any(tmp_runs.iterdir())
+    assert_refused(invoke(tmp_runs, *args), words, tmp_runs)

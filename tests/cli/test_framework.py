@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 import pytest
 import torch
 from typer.testing import CliRunner
+from usage import assert_refused
 
 from nnlab import experiments
 from nnlab.cli.app import app
@@ -21,11 +22,7 @@ runner = CliRunner()
 
 def refused(tmp_runs, *args: str, needle: str) -> None:
     """The command is one `error:` line naming `needle`, exit 2, and no run directory exists."""
-    result = runner.invoke(app, [*args, "--runs-dir", str(tmp_runs)])
-    assert result.exit_code == 2, result.output
-    assert result.output.startswith("error:") and len(result.output.strip().splitlines()) == 1, result.output
-    assert needle in result.output
-    assert not list(tmp_runs.iterdir()), "a mistake left a run behind"
+    assert_refused(runner.invoke(app, [*args, "--runs-dir", str(tmp_runs)]), needle, tmp_runs)
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nnlab.cli.app import app
+from usage import assert_refused
 
 runner = CliRunner()
 SMALL = ["--depth", "5", "--width", "64", "--batch", "32"]
@@ -61,7 +62,4 @@ def test_same_seed_same_numbers(tmp_runs):
     (["--batch", "1"], "--batch must be"),
 ])
 def test_bad_flags_are_one_line_and_no_run(tmp_runs, args, words):
-    res = invoke(tmp_runs, *args)
-    assert res.exit_code == 2, res.output
-    assert res.output.startswith("error:") and words in res.output, res.output
-    assert not any(tmp_runs.iterdir())
+    assert_refused(invoke(tmp_runs, *args), words, tmp_runs)
