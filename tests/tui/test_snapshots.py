@@ -13,6 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import fixture_runs as fx
+from pilot import until
 import pytest
 from textual.widgets import Input
 
@@ -42,19 +43,11 @@ def app(monkeypatch):
     time.tzset()
 
 
-async def wait(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("timed out waiting for the app")
-
-
 async def table_ready(pilot) -> None:
     app = pilot.app
-    await wait(pilot, lambda: app.loaded_at is not None)  # key metrics come with the rows (the index)
+    await until(pilot, lambda: app.loaded_at is not None, timeout=10.0)  # key metrics come with the rows (the index)
     table = app.screen.query_one(RunsTable)
-    await wait(pilot, lambda: fx.KMEANS in table.summaries)
+    await until(pilot, lambda: fx.KMEANS in table.summaries, timeout=10.0)
     await pilot.pause(0.1)
 
 
@@ -63,7 +56,7 @@ async def open_run(pilot, text: str, *keys: str) -> None:
     pilot.app.screen.query_one(Input).value = text  # the table keeps the focus
     await pilot.press("enter")
     screen = pilot.app.screen
-    await wait(pilot, lambda: getattr(screen, "loaded", False))
+    await until(pilot, lambda: getattr(screen, "loaded", False), timeout=10.0)
     await pilot.press(*keys)
     await pilot.pause(0.3)
 
@@ -73,7 +66,7 @@ def kmeans(*keys: str):
         await open_run(pilot, "command:kmeans", *keys)
         if "3" in keys:
             pane = pilot.app.screen.query_one("#image-pane")
-            await wait(pilot, lambda: pane.image is not None)
+            await until(pilot, lambda: pane.image is not None, timeout=10.0)
             await pilot.pause(0.3)
     return run_before
 
@@ -110,7 +103,7 @@ def test_compare(app, snap_compare, size):
         pilot.app.screen.query_one(Input).value = "mlp-tune-trial"  # the table keeps the focus
         await pilot.press("j", "space", "space", "c")  # trials 3 and 2 of the study
         screen = pilot.app.screen
-        await wait(pilot, lambda: getattr(screen, "loaded", False))
+        await until(pilot, lambda: getattr(screen, "loaded", False), timeout=10.0)
         await pilot.pause(0.3)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
