@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from pilot import SIZE, filter_to, rendered, sync, table, until
+from pilot import browsing, filter_to, open_run, rendered, sync, table, until
 from runfactory import make_corrupt, make_run
 from textual.widgets import Input, Static
 from typer.testing import CliRunner
 
 from nnlab.cli.app import app as cli_app
-from nnlab.tui.app import make_app
 from nnlab.tui.compare import CompareScreen
 from nnlab.tui.detail import RunScreen
 from nnlab.tui.imagepane import ImagePane
@@ -27,9 +26,7 @@ def runs(tmp_runs):
 
 @sync
 async def test_open_lists_runs_and_unreadable_ones(runs):
-    app = make_app(runs["root"], poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(runs["root"]) as (app, pilot):
         t = table(app)
         assert t.row_count == 4
         assert t.current_run().id == runs["c"].id  # newest first
@@ -42,9 +39,7 @@ async def test_open_lists_runs_and_unreadable_ones(runs):
 
 @sync
 async def test_filter_sort_and_keys(runs):
-    app = make_app(runs["root"], poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(runs["root"]) as (app, pilot):
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"command:ae", "enter")
@@ -69,14 +64,9 @@ async def test_filter_sort_and_keys(runs):
 
 @sync
 async def test_run_detail_curves_and_images(runs):
-    app = make_app(runs["root"], poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
-        await filter_to(pilot, app, "command:kmeans")
-        await pilot.press("enter")
-        assert isinstance(app.screen, RunScreen) and app.screen.run.id == runs["a"].id
-        screen = app.screen
-        await until(pilot, lambda: screen.loaded)
+    async with browsing(runs["root"]) as (app, pilot):
+        screen = await open_run(pilot, "command:kmeans")
+        assert screen.run.id == runs["a"].id
         assert "4.5" in rendered(screen.query_one("#overview-body", Static))
         await pilot.press("2")
         plot = screen.query_one(CurvePlot)
@@ -104,9 +94,7 @@ async def test_run_detail_curves_and_images(runs):
 
 @sync
 async def test_select_and_compare(runs):
-    app = make_app(runs["root"], poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(runs["root"]) as (app, pilot):
         await pilot.press("c")  # nothing selected: a notice, no screen
         assert not isinstance(app.screen, CompareScreen)
         await filter_to(pilot, app, "command:ae")
@@ -133,10 +121,8 @@ async def test_select_and_compare(runs):
 @sync
 async def test_corrupt_image_and_light_theme(runs):
     (runs["a"].path / "artifacts" / "centers.png").write_bytes(b"\x89PNG not really")
-    app = make_app(runs["root"], poll_s=0, theme="light")
-    async with app.run_test(size=SIZE) as pilot:
+    async with browsing(runs["root"], theme="light") as (app, pilot):
         assert not app.current_theme.dark
-        await until(pilot, lambda: app.loaded_at is not None)
         await filter_to(pilot, app, "command:kmeans")
         await pilot.press("enter", "3")
         screen = app.screen
@@ -148,9 +134,7 @@ async def test_corrupt_image_and_light_theme(runs):
 @sync
 async def test_live_run_updates(tmp_runs):
     writer = make_run(tmp_runs, "cnn", status="running", epochs=1, steps=2, image=False)
-    app = make_app(tmp_runs, poll_s=0.1)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(tmp_runs, poll_s=0.1) as (app, pilot):
         await pilot.press("enter")
         screen = app.screen
         await until(pilot, lambda: screen.loaded)
@@ -172,9 +156,7 @@ async def test_live_run_updates(tmp_runs):
 
 @sync
 async def test_command_palette_has_run_commands(runs):
-    app = make_app(runs["root"], poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(runs["root"]) as (app, pilot):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Compare selected runs" in titles and "Sort by key metric" in titles
         await pilot.press("ctrl+p")

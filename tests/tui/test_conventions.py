@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-from pilot import SIZE, filter_to, rendered, sync, table, until
+from pilot import browsing, filter_to, rendered, sync, table, until
 from runfactory import make_corrupt, make_run
 from textual.widgets import Static
 
-from nnlab.tui.app import make_app
 from nnlab.tui.tables import ConfirmScreen
 
 
@@ -18,9 +17,7 @@ async def test_a_run_half_written_while_a_detail_screen_is_open_shows_up_on_retu
     # until the filter was retyped; a poll first saw its folder before its run.json existed
     old = make_run(tmp_runs, "cnn", image=False, start_time=1000.0)
     make_run(tmp_runs, "kmeans", image=False, start_time=2000.0)
-    app = make_app(tmp_runs, poll_s=0.1)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(tmp_runs, poll_s=0.1) as (app, pilot):
         t = table(app)
         await filter_to(pilot, app, "command:cnn")
         await pilot.press("enter")
@@ -40,9 +37,7 @@ async def test_d_deletes_the_selected_runs_after_asking(tmp_runs):
     keep = make_run(tmp_runs, "kmeans", image=False, start_time=1000.0)
     gone = make_run(tmp_runs, "ae", image=False, start_time=2000.0)
     alive = make_run(tmp_runs, "cnn", status="running", image=False, start_time=3000.0)
-    app = make_app(tmp_runs, poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(tmp_runs) as (app, pilot):
         t = table(app)
         await filter_to(pilot, app, "command:ae")
         await pilot.press("d")
@@ -65,9 +60,7 @@ async def test_d_deletes_the_selected_runs_after_asking(tmp_runs):
 async def test_q_quits_from_any_screen_and_esc_goes_back(tmp_runs):
     make_run(tmp_runs, "kmeans", image=False)
     for keys in (["enter"], ["question_mark"], ["enter", "question_mark"]):
-        app = make_app(tmp_runs, poll_s=0)
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.loaded_at is not None)
+        async with browsing(tmp_runs) as (app, pilot):
             await pilot.press(*keys)
             depth = len(app.screen_stack)
             await pilot.press("escape")
@@ -81,9 +74,7 @@ async def test_q_quits_from_any_screen_and_esc_goes_back(tmp_runs):
 async def test_sorting_keeps_the_selected_run_in_view(tmp_runs):
     runs = [make_run(tmp_runs, "kmeans", image=False, epochs=1, steps=1, start_time=1000.0 + i,
                      summary={"test_accuracy": (i * 7 % 30) / 30}) for i in range(30)]
-    app = make_app(tmp_runs, poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(tmp_runs) as (app, pilot):
         t = table(app)
         await until(pilot, lambda: len(t.summaries) == 30)
         t.move_cursor(25)
@@ -104,9 +95,7 @@ async def test_r_reruns_the_run_through_runs_rerun(tmp_runs):
 
     result = CliRunner().invoke(cli, ["adam", "--steps", "5", "--runs-dir", str(tmp_runs)])
     assert result.exit_code == 0, result.output
-    app = make_app(tmp_runs, poll_s=0.2)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.loaded_at is not None)
+    async with browsing(tmp_runs, poll_s=0.2) as (app, pilot):
         t = table(app)
         original = t.current_run()
         await pilot.press("r")

@@ -140,64 +140,46 @@ def test_halfblock_and_none():
 
 # ---- the browser's Images tab with real pixels ------------------------------------------
 
-async def open_images(pilot, app):
-    from pilot import filter_to, until
-
-    await until(pilot, lambda: app.loaded_at is not None)
-    await filter_to(pilot, app, "command:kmeans")
-    await pilot.press("enter")
-    screen = app.screen
-    await until(pilot, lambda: screen.loaded)
-    await pilot.press("3")
-    pane = screen.query_one("#image-pane")
-    await until(pilot, lambda: pane.image is not None)
-    await pilot.pause(0.2)
-    return screen
-
-
-def test_browser_draws_kitty_pixels(tmp_runs, monkeypatch):
-    from pilot import SIZE, sync
+def on_images_tab(runs, mode: str, check) -> None:
+    """Open a kmeans run's Images tab in the browser drawing in `mode`; call check(screen, pixels) there."""
+    from pilot import browsing, open_run, sync, until
     from runfactory import make_run
 
-    from nnlab.tui.app import make_app
-
-    make_run(tmp_runs, "kmeans")
-    terminal = io.StringIO()
-    monkeypatch.setattr(sys, "__stdout__", terminal)
+    make_run(runs, "kmeans")
 
     @sync
     async def run():
-        app = make_app(tmp_runs, poll_s=0, graphics=Graphics("kitty", "test"))
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_images(pilot, app)
-            widget = screen.query_one("#pixels")
-            assert widget.display and not screen.query_one("#image").display
-            assert 0 < widget.styles.width.value <= 78 and widget.styles.height.value <= 20
-            assert "kitty" in str(screen.query_one("#image-info").content)
+        async with browsing(runs, graphics=Graphics(mode, "test")) as (_, pilot):
+            screen = await open_run(pilot, "command:kmeans")
+            await pilot.press("3")
+            pane = screen.query_one("#image-pane")
+            await until(pilot, lambda: pane.image is not None)
+            await pilot.pause(0.2)
+            check(screen, screen.query_one("#pixels"))
     run()
+
+
+def test_browser_draws_kitty_pixels(tmp_runs, monkeypatch):
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "__stdout__", terminal)
+
+    def check(screen, widget):
+        assert widget.display and not screen.query_one("#image").display
+        assert 0 < widget.styles.width.value <= 78 and widget.styles.height.value <= 20
+        assert "kitty" in str(screen.query_one("#image-info").content)
+    on_images_tab(tmp_runs, "kitty", check)
     upload = terminal.getvalue()
     assert KITTY_START + "i=" in upload and "f=100" in upload and "a=p" in upload
 
 
 def test_browser_draws_sixel_pixels(tmp_runs):
-    from pilot import SIZE, sync
-    from runfactory import make_run
     from textual.geometry import Region
 
-    from nnlab.tui.app import make_app
-
-    make_run(tmp_runs, "kmeans")
-
-    @sync
-    async def run():
-        app = make_app(tmp_runs, poll_s=0, graphics=Graphics("sixel", "test"))
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_images(pilot, app)
-            widget = screen.query_one("#pixels")
-            inner = widget.children[0]  # textual-image's widget that injects the Sixel stream
-            strips = inner.render_lines(Region(0, 0, inner.size.width, inner.size.height))
-            out = "".join(seg.text for strip in strips for seg in strip)
-            start = out.index("\x1bP")
-            assert out.index("q", start) < start + 12  # DCS P1;P2;P3 q: a Sixel image starts
-            assert "\x1b\\" in out[start:] and "#" in out[start:]  # colour registers, then the terminator
-    run()
+    def check(screen, widget):
+        inner = widget.children[0]  # textual-image's widget that injects the Sixel stream
+        strips = inner.render_lines(Region(0, 0, inner.size.width, inner.size.height))
+        out = "".join(seg.text for strip in strips for seg in strip)
+        start = out.index("\x1bP")
+        assert out.index("q", start) < start + 12  # DCS P1;P2;P3 q: a Sixel image starts
+        assert "\x1b\\" in out[start:] and "#" in out[start:]  # colour registers, then the terminator
+    on_images_tab(tmp_runs, "sixel", check)

@@ -14,9 +14,8 @@ from pathlib import Path
 from hostile_runs import DEV_ZERO, FIFO, FOLDER, NO_ACCESS, HostileRun, build_runs, hostile_runs, png, restore_access
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pilot import SIZE, sync, table, until
+from pilot import browsing, sync, table, until
 
-from nnlab.tui.app import make_app
 from nnlab.tui.detail import RunScreen
 
 SPECIAL_RUN = HostileRun(
@@ -33,7 +32,6 @@ SPECIAL_RUN = HostileRun(
 
 
 async def visit_every_run(pilot, app) -> None:
-    await until(pilot, lambda: app.loaded_at is not None, timeout=15)
     t = table(app)
     for row in range(t.row_count):
         t.move_cursor(row)
@@ -58,8 +56,7 @@ def test_the_browser_survives_hostile_runs(specs):
 
         @sync
         async def run() -> None:
-            app = make_app(root / "runs", poll_s=0.2, export_dir=root)
-            async with app.run_test(size=SIZE) as pilot:
+            async with browsing(root / "runs", timeout=15, poll_s=0.2, export_dir=root) as (app, pilot):
                 await visit_every_run(pilot, app)
                 await pilot.press("space", "c")  # compare one run: a notice, no crash
                 await pilot.press("question_mark", "escape")

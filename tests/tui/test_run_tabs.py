@@ -6,11 +6,10 @@ import csv
 
 import fixture_runs as fx
 import pytest
-from pilot import SIZE, filter_to, rendered, sync, until
+from pilot import browsing, open_run, rendered, sync, until
 from runfactory import make_run
 from textual.widgets import Log, Static
 
-from nnlab.tui.app import make_app
 from nnlab.tui.detail import RunScreen
 from nnlab.tui.imagepane import ImagePane
 from nnlab.tui.tables import ConfirmScreen, NumberTable, PathScreen
@@ -22,16 +21,6 @@ def root(tmp_path):
     return fx.build(tmp_path / "runs")
 
 
-async def open_run(pilot, app, text: str) -> RunScreen:
-    await until(pilot, lambda: app.loaded_at is not None)
-    await filter_to(pilot, app, text)
-    await pilot.press("enter")
-    screen = app.screen
-    assert isinstance(screen, RunScreen)
-    await until(pilot, lambda: screen.loaded)
-    return screen
-
-
 def cells(table: NumberTable) -> list[list[str]]:
     """What the table shows, as text."""
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
@@ -39,9 +28,8 @@ def cells(table: NumberTable) -> list[list[str]]:
 
 @sync
 async def test_a_figure_with_a_csv_beside_it_opens_as_a_table(root):
-    app = make_app(root, poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_run(pilot, app, "command:kmeans")
+    async with browsing(root) as (app, pilot):
+        screen = await open_run(pilot, "command:kmeans")
         await pilot.press("3", "n")  # centers.png first, then network_table.png
         table = screen.query_one("#csv-table", NumberTable)
         await until(pilot, lambda: table.display and table.row_count == 10)
@@ -64,9 +52,8 @@ async def test_a_figure_with_a_csv_beside_it_opens_as_a_table(root):
 
 @sync
 async def test_values_under_the_curve_sort_copy_and_export(root, tmp_path):
-    app = make_app(root, poll_s=0, export_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_run(pilot, app, "command:kmeans")
+    async with browsing(root, export_dir=tmp_path) as (app, pilot):
+        screen = await open_run(pilot, "command:kmeans")
         await pilot.press("2", "v")
         table = screen.query_one("#values-table", NumberTable)
         assert table.display and not screen.query_one(CurvePlot).display and app.focused is table
@@ -114,9 +101,8 @@ async def test_the_log_tab_follows_a_running_run(tmp_path):
     writer = make_run(tmp_path, "cnn", status="running", image=False)
     log = writer.console_log()
     log.write("epoch 1/3 loss 0.52\n")
-    app = make_app(tmp_path, poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_run(pilot, app, "command:cnn")
+    async with browsing(tmp_path) as (app, pilot):
+        screen = await open_run(pilot, "command:cnn")
         await pilot.press("4")
         view = screen.query_one("#log-view", Log)
         assert view.lines == ["epoch 1/3 loss 0.52"] and app.focused is view
@@ -131,9 +117,8 @@ async def test_the_log_tab_follows_a_running_run(tmp_path):
 
 @sync
 async def test_a_study_shows_its_trials_and_the_best_so_far(root):
-    app = make_app(root, poll_s=0)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_run(pilot, app, "0a0b0c")
+    async with browsing(root) as (app, pilot):
+        screen = await open_run(pilot, "0a0b0c")
         assert screen.run.id == fx.TUNE
         await pilot.press("5")
         table = screen.query_one("#trials-table", NumberTable)
