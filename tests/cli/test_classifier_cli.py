@@ -26,16 +26,24 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
+@pytest.fixture
+def succeeds(idx_data_dir, tmp_runs):
+    """Run a command on the tiny data on the CPU with --json; it must exit 0. Gives its JSON and its result."""
+    def run(*args):
+        res = invoke(*args, "--data-dir", idx_data_dir, "--runs-dir", tmp_runs, *CPU, "--json")
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout), res
+    return run
+
+
 def only_run(runs: Path, command: str):
     found = [r for r in RunStore(runs).runs() if r.command == command]
     assert len(found) == 1, [r.command for r in RunStore(runs).runs()]
     return found[0]
 
 
-def test_cnn_writes_filters_confusion_and_errors(idx_data_dir, tmp_runs):
-    res = invoke("cnn", "--epochs", 1, "--data-dir", idx_data_dir, "--runs-dir", tmp_runs, *CPU, "--json")
-    assert res.exit_code == 0, res.output
-    out = json.loads(res.stdout)
+def test_cnn_writes_filters_confusion_and_errors(succeeds, tmp_runs):
+    out, _ = succeeds("cnn", "--epochs", 1)
     assert 0 <= out["test_acc"] <= 1 and len(out["confusion"]) == 10
     assert sum(map(sum, out["confusion"])) == 50  # every test image counted once
     run = only_run(tmp_runs, "cnn")
@@ -56,11 +64,8 @@ def test_mlp_prints_last_twenty_losses_and_test_accuracy(idx_data_dir, tmp_runs)
     assert "test" not in {m["split"] for m in run.metrics()}  # the test set steers nothing during training
 
 
-def test_mlp_preset_best_trains_and_records_its_resolved_recipe(idx_data_dir, tmp_runs):
-    res = invoke("mlp", "--preset", "best", "--epochs", 2, "--units", 64, "--data-dir", idx_data_dir,
-                 "--runs-dir", tmp_runs, *CPU, "--json")
-    assert res.exit_code == 0, res.output
-    out = json.loads(res.stdout)
+def test_mlp_preset_best_trains_and_records_its_resolved_recipe(succeeds, tmp_runs):
+    out, _ = succeeds("mlp", "--preset", "best", "--epochs", 2, "--units", 64)
     assert 0 <= out["test_acc"] <= 1 and out["seconds_per_epoch"] > 0
     config = only_run(tmp_runs, "mlp").config
     assert (config["preset"], config["units"], config["layers"], config["epochs"]) == ("best", 64, 2, 2)
@@ -94,12 +99,9 @@ def test_help_states_what_was_assumed(command, said):
     assert res.exit_code == 0 and all(s in text for s in said), text
 
 
-def test_tune_records_trials_as_children_and_retrains(idx_data_dir, tmp_runs):
-    res = invoke("mlp", "tune", "--trials", 3, "--sampler", "grid", "--layers", "1", "--units", "4,8",
-                 "--lr", "0.05,0.1", "--batch-size", "64", "--epochs", "1", "--l2", "0", "--data-dir", idx_data_dir,
-                 "--runs-dir", tmp_runs, *CPU, "--json")
-    assert res.exit_code == 0, res.output
-    out = json.loads(res.stdout)
+def test_tune_records_trials_as_children_and_retrains(succeeds, tmp_runs):
+    out, _ = succeeds("mlp", "tune", "--trials", 3, "--sampler", "grid", "--layers", "1", "--units", "4,8",
+                      "--lr", "0.05,0.1", "--batch-size", "64", "--epochs", "1", "--l2", "0")
     assert out["completed_trials"] == 3 and sorted(out["my_trials"]) == [0, 1, 2]
     assert 0 <= out["test_acc"] <= 1
     sweep = only_run(tmp_runs, "mlp tune")
@@ -110,13 +112,10 @@ def test_tune_records_trials_as_children_and_retrains(idx_data_dir, tmp_runs):
     assert (sweep.path / "artifacts" / "trials.csv").exists()
 
 
-def test_a_diverging_trial_is_pruned_as_diverged_and_the_sweep_completes(idx_data_dir, tmp_runs):
+def test_a_diverging_trial_is_pruned_as_diverged_and_the_sweep_completes(succeeds, tmp_runs):
     """Plain SGD at lr 100 blows the loss up to NaN: that trial is pruned, marked, and still counts."""
-    res = invoke("mlp", "tune", "--trials", 2, "--sampler", "grid", "--layers", "3", "--units", "16",
-                 "--lr", "0.05,100", "--batch-size", "16", "--epochs", "2", "--l2", "0", "--data-dir", idx_data_dir,
-                 "--runs-dir", tmp_runs, *CPU, "--json")
-    assert res.exit_code == 0, res.output
-    out = json.loads(res.stdout)
+    out, res = succeeds("mlp", "tune", "--trials", 2, "--sampler", "grid", "--layers", "3", "--units", "16",
+                        "--lr", "0.05,100", "--batch-size", "16", "--epochs", "2", "--l2", "0")
     assert out["completed_trials"] == 1 and len(out["diverged_trials"]) == 1
     assert out["best_params"]["lr"] == 0.05 and 0 <= out["test_acc"] <= 1
     sweep = only_run(tmp_runs, "mlp tune")
@@ -182,11 +181,8 @@ def test_signal_in_tune_keeps_the_run_without_an_optuna_traceback(idx_data_dir, 
     assert trial.metrics()  # what the trial had trained is kept
 
 
-def test_landscape_writes_surface_contour_and_path(idx_data_dir, tmp_runs):
-    res = invoke("landscape", "--subset", 120, "--epochs", 2, "--grid", 7, "--data-dir", idx_data_dir,
-                 "--runs-dir", tmp_runs, *CPU, "--json")
-    assert res.exit_code == 0, res.output
-    out = json.loads(res.stdout)
+def test_landscape_writes_surface_contour_and_path(succeeds, tmp_runs):
+    out, _ = succeeds("landscape", "--subset", 120, "--epochs", 2, "--grid", 7)
     assert len(out["explained_variance"]) == 2 and 0 < sum(out["explained_variance"]) <= 1 + 1e-6
     assert out["grid_points_per_s"] > 0 and out["path_end_loss"] < out["path_start_loss"]
     run = only_run(tmp_runs, "landscape")
@@ -195,18 +191,14 @@ def test_landscape_writes_surface_contour_and_path(idx_data_dir, tmp_runs):
     assert out["z"] == "f_CE" and out["plane_origin"] == "path mean"
 
 
-def test_landscape_log_z(idx_data_dir, tmp_runs):
-    res = invoke("landscape", "--log-z", "--subset", 60, "--epochs", 1, "--grid", 3, "--data-dir", idx_data_dir,
-                 "--runs-dir", tmp_runs, *CPU, "--json")
-    assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["z"] == "log10 f_CE"
+def test_landscape_log_z(succeeds):
+    out, _ = succeeds("landscape", "--log-z", "--subset", 60, "--epochs", 1, "--grid", 3)
+    assert out["z"] == "log10 f_CE"
 
 
-def test_landscape_random_directions(idx_data_dir, tmp_runs):
-    res = invoke("landscape", "--directions", "random", "--subset", 60, "--epochs", 1, "--grid", 3,
-                 "--data-dir", idx_data_dir, "--runs-dir", tmp_runs, *CPU, "--json")
-    assert res.exit_code == 0, res.output
-    window = json.loads(res.stdout)["window"]
+def test_landscape_random_directions(succeeds):
+    out, _ = succeeds("landscape", "--directions", "random", "--subset", 60, "--epochs", 1, "--grid", 3)
+    window = out["window"]
     assert window[0][0] <= -1 and window[0][1] >= 1  # at least one weight norm each way
 
 
