@@ -1,4 +1,4 @@
-"""`nnlab ae corrupt-demo` through CliRunner: the formula, both figures, the JSON, bad flags."""
+"""`nnlab ae corrupt-demo` through CliRunner: the formula, both figures, the JSON; bad flags: test_framework.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from nnlab.cli.app import app
-from usage import assert_refused
 
 runner = CliRunner()
 SMALL = ["--points", "600", "--epochs", "6"]
@@ -54,15 +53,3 @@ def test_salt_pepper_explains_why_means_leave_the_curve(tmp_runs):
                  "--epochs", "2")
     assert res.exit_code == 0, res.output
     assert "E[x | x̃]" in " ".join(res.output.split())
-
-
-@pytest.mark.parametrize("args,words", [
-    (["--sigma", "1.5", "--corruption", "salt-pepper"], "--sigma is a probability"),
-    (["--sigma", "-0.1"], "--sigma must be"),
-    (["--sigma", "nan"], "--sigma must be a finite number"),
-    (["--data", "spiral"], "unknown --data 'spiral'"),
-    (["--corruption", "blur"], "unknown --corruption 'blur'"),
-    (["--points", "5"], "--points must be"),
-])
-def test_bad_flags_are_one_line_and_no_run(tmp_runs, args, words):
-    assert_refused(invoke(tmp_runs, *args), words, tmp_runs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, fields
 
 import pytest
@@ -25,25 +26,90 @@ def refused(tmp_runs, *args: str, needle: str) -> None:
     assert_refused(runner.invoke(app, [*args, "--runs-dir", str(tmp_runs)]), needle, tmp_runs)
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["kmeans", "--lr", "inf"], "--lr must be a finite number"),
-    (["kmeans", "--lr", "nan"], "--lr must be a finite number"),
-    (["kmeans", "--temperature", "inf"], "--temperature"),
-    (["kmeans", "--seed", "-1"], "--seed must be at least 0"),
-    (["kmeans", "--k", "5000"], "--k must be at least 1 and at most 256, got 5000"),
-    (["kmeans", "--init", "bogus"], "exemplar (alias cheat)"),
-    (["kmeans", "--images", "ascii"], "--images"),
-    (["ae", "--latent", "2000000000"], "--latent must be at least 1 and at most 4096"),
-    (["ae", "--widths", "784,2000000000"], "--widths must be at least 1 and at most 16384"),
-    (["ae", "--noise", "inf"], "--noise"),
-    (["cae", "--lr", "-1"], "--lr must be positive"),
-    (["adam", "--L", "inf"], "--L"),
-    (["adam", "escape", "--gd-lr", "nan"], "--gd-lr"),
-    (["ops-check", "--length", "2000000000"], "--length"),
-    (["cae", "generate", "x", "--n", "0"], "--n must be at least 1 and at most 400"),
-])
-def test_every_number_is_checked_before_a_run_exists(tmp_runs, args, needle):
-    refused(tmp_runs, *args, needle=needle)
+GRID_64 = ",".join(map(str, range(1, 65)))
+# Every command's bad values: {command: {its arguments: what the one error line must name}}. Values that only
+# the data shows wrong are judged on the tiny IDX sets (200 training images).
+REFUSED = {
+    "kmeans": {
+        "--lr inf": "--lr must be a finite number",
+        "--lr nan": "--lr must be a finite number",
+        "--temperature inf": "--temperature",
+        "--seed -1": "--seed must be at least 0",
+        "--k 5000": "--k must be at least 1 and at most 256, got 5000",
+        "--init bogus": "exemplar (alias cheat)",
+        "--images ascii": "--images",
+    },
+    "ae": {
+        "--latent 2000000000": "--latent must be at least 1 and at most 4096",
+        "--widths 784,2000000000": "--widths must be at least 1 and at most 16384",
+        "--noise inf": "--noise",
+    },
+    "ae corrupt-demo": {
+        "--sigma 1.5 --corruption salt-pepper": "--sigma is a probability",
+        "--sigma -0.1": "--sigma must be",
+        "--sigma nan": "--sigma must be a finite number",
+        "--data spiral": "unknown --data 'spiral'",
+        "--corruption blur": "unknown --corruption 'blur'",
+        "--points 5": "--points must be",
+    },
+    "cae": {"--lr -1": "--lr must be positive"},
+    "cae generate x": {"--n 0": "--n must be at least 1 and at most 400"},
+    "adam": {"--L inf": "--L"},
+    "adam escape": {"--gd-lr nan": "--gd-lr"},
+    "ops-check": {"--length 2000000000": "--length"},
+    "init": {
+        "--depth 0": "--depth must be",
+        "--width 100000": "--width must be",
+        "--activation sigmoid": "unknown --activation 'sigmoid'",
+        "--std -1": "--std must be",
+        "--std inf": "--std must be a finite number",
+        "--batch 1": "--batch must be",
+    },
+    "cnn": {
+        "--dataset cifar": "unknown --dataset",
+        "--lr inf": "--lr must be a finite number (positive and at most 100)",
+        "--lr nan": "--lr must be a finite number",
+        "--epochs 0": "--epochs must be at least 1",
+    },
+    "mlp": {
+        "--val-fraction 1.5": "--val-fraction must be strictly between 0 and 1",
+        "--val-fraction 0": "--val-fraction must be strictly between 0 and 1",
+        "--val-fraction 0.001": "leaves 0 of 200 training images for validation",
+        "--variant swish": "unknown --variant",
+        "--l2 inf": "--l2 must be a finite number (at least 0 and at most 100)",
+        "--units 2000000000": "--units must be at least 1 and at most 16384",
+        "--layers 100000": "--layers must be at least 1 and at most 64",
+        "--momentum 1": "--momentum must be at least 0 and less than 1",
+        "--seed -1": "--seed must be at least 0",
+    },
+    "mlp tune": {
+        "--layers ''": "empty search space: --layers",
+        "--lr 0.1,-1": "inconsistent search space: --lr",
+        "--lr 0.1,inf": "--lr value inf must be a finite number",
+        "--units 8,2000000000": "--units value 2000000000 must be at most 16384",
+        "--trials 0": "--trials must be at least 1",
+        "--storage sqlite:////nonexistent-dir/x/tune.db": "cannot open --storage",
+        "--sampler grid --layers 3 --units 30 --lr 0.1 --batch-size 64 --epochs 1 --l2 0 --trials 5":
+            "the grid holds 1 settings",
+        f"--sampler grid --units {GRID_64} --layers {GRID_64} --batch-size {GRID_64}":
+            "more than the grid sampler takes",
+    },
+    "landscape": {
+        "--grid 2": "--grid must be at least 3",
+        "--grid 2000000000": "--grid must be at least 3 and at most 401",
+        "--margin inf": "--margin must be a finite number (at least 0 and at most 100)",
+        "--units 2000000000": "--units must be at least 1 and at most 1024",
+        "--subset 5000": "--subset 5000 exceeds the 200 training images",
+    },
+}
+
+
+@pytest.mark.parametrize("command, args, needle", [
+    pytest.param(command, args, needle, id=f"{command} {args}"[:60])
+    for command, cases in REFUSED.items() for args, needle in cases.items()])
+def test_every_number_is_checked_before_a_run_exists(tmp_runs, idx_data_dir, monkeypatch, command, args, needle):
+    monkeypatch.setenv("NNLAB_DATA", str(idx_data_dir))
+    refused(tmp_runs, *command.split(), *shlex.split(args), needle=needle)
 
 
 def test_missing_data_leaves_no_failed_run(tmp_runs, tmp_path):

@@ -1,4 +1,4 @@
-"""`nnlab init` through CliRunner: the tables, the JSON, the PNG and CSV in the run, bad flags."""
+"""`nnlab init` through CliRunner: the tables, the JSON, the PNG and CSV in the run; bad flags: test_framework.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from nnlab.cli.app import app
-from usage import assert_refused
 
 runner = CliRunner()
 SMALL = ["--depth", "5", "--width", "64", "--batch", "32"]
@@ -51,15 +50,3 @@ def test_same_seed_same_numbers(tmp_runs):
     one = json.loads(invoke(tmp_runs, *SMALL, "--seed", "3", "--json").stdout)["schemes"]
     two = json.loads(invoke(tmp_runs, *SMALL, "--seed", "3", "--json").stdout)["schemes"]
     assert one == two
-
-
-@pytest.mark.parametrize("args,words", [
-    (["--depth", "0"], "--depth must be"),
-    (["--width", "100000"], "--width must be"),
-    (["--activation", "sigmoid"], "unknown --activation 'sigmoid'"),
-    (["--std", "-1"], "--std must be"),
-    (["--std", "inf"], "--std must be a finite number"),
-    (["--batch", "1"], "--batch must be"),
-])
-def test_bad_flags_are_one_line_and_no_run(tmp_runs, args, words):
-    assert_refused(invoke(tmp_runs, *args), words, tmp_runs)
