@@ -19,6 +19,7 @@ import re
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Callable
 
+from nnlab.core.device import DEVICE_CHOICES
 from nnlab.errors import NnlabError
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 SPEC_KEY = "nnlab"
 COMMON = "Common options"
 DATASETS = ("mnist", "fashion-mnist", "digits")
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfblock", "none")
 MAX_SEED = 2**32 - 1  # numpy's seed range, the narrowest of the generators seeded
 MAX_EPOCHS = 1_000_000

@@ -125,14 +125,15 @@ def run_assignment(
 
     from nnlab import assignments
     from nnlab.assignments import runner
+    from nnlab.core.device import check_device_name
     from nnlab.runs.store import RunStore
 
     chosen = [q.strip() for q in only.split(",") if q.strip()] if only else None
     with user_errors():
         assignment = assignments.load(name)
         runner.select(assignment, chosen)  # unknown question ids: exit 2 before any run exists
-    if device is not None and device not in ("auto", "cpu", "cuda", "mps") and not device.startswith("cuda:"):
-        fail(f"unknown --device '{device}'; choose one of auto, cpu, cuda, mps")
+        if device is not None:
+            check_device_name(device)
     if data_dir is not None and not data_dir.is_dir():
         fail(f"--data-dir {data_dir} is not a folder; pass the folder that holds the datasets")
     console = make_console(json_output)
