@@ -62,8 +62,11 @@ def test_subset_study_records_children_and_the_gap_plot(cifar_dir, tmp_runs):
 
 
 def test_torchrun_two_gloo_ranks_record_one_complete_run(cifar_dir, tmp_runs):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "NNLAB_OFFLINE": "1"}
+    # the agent's address and gloo's interface on the loopback: without them the ranks look up
+    # this host's name, and where it does not resolve (a CI container) they retry for ever
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NNLAB_OFFLINE": "1", "GLOO_SOCKET_IFNAME": "lo"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "--local-addr=127.0.0.1",
            "-m", "nnlab", "cifar", *TINY, "--data-dir", str(cifar_dir), "--runs-dir", str(tmp_runs)]
     # a session of its own, so a hung rendezvous can be ended with every worker it started
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
