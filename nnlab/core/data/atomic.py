@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import secrets
 import signal
+import socket
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +23,7 @@ from nnlab.errors import NnlabError
 
 CHUNK = 1 << 20  # bytes per read: a signal waits at most one chunk
 DEFERRED = (signal.SIGINT, signal.SIGTERM)
+HOST = re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname())[:64] or "host"
 
 
 class Stopped(Exception):
@@ -100,7 +104,9 @@ def atomic_output(target: Path, limit: int | None = None) -> Iterator[Sink]:
     full disk, a read-only folder, a folder in the file's place) is one NnlabError naming the
     path and the cause; errors reading the source pass through unchanged.
     """
-    tmp = target.with_name(f".{target.name}.partial")
+    # a name of this writer's own: processes that fill the same file at once (tune workers on a
+    # fresh data dir) each rename a whole file into place and never touch each other's
+    tmp = target.with_name(f".{target.name}.{HOST}.{os.getpid()}-{secrets.token_hex(4)}.partial")
     stopped = False
     with deferred_signals() as guard:
         try:
@@ -109,7 +115,7 @@ def atomic_output(target: Path, limit: int | None = None) -> Iterator[Sink]:
                                  "away and try again")
             with _writing(target, "create"):
                 target.parent.mkdir(parents=True, exist_ok=True)
-                tmp.unlink(missing_ok=True)  # a stale one, or a planted symlink: never write through it
+                _sweep_stale(target)
                 fh = os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb")
             try:
                 yield Sink(fh, guard, limit, target)
@@ -128,6 +134,30 @@ def atomic_output(target: Path, limit: int | None = None) -> Iterator[Sink]:
             raise
     if stopped:  # its handler raised nothing (the signal is ignored): still, nothing was written
         raise NnlabError(f"writing {target} was interrupted; nothing of it was kept")
+
+
+def _sweep_stale(target: Path) -> None:
+    """Remove `target`'s temporary files that no live writer owns: those of this host's dead
+    processes (killed by SIGKILL) and the single-name ones of older versions (or planted
+    symlinks). Unlinking never follows a link; another host's files are left to it."""
+    prefix = f".{target.name}."
+    for entry in os.scandir(target.parent):
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".partial")):
+            continue
+        owner = re.fullmatch(rf"{re.escape(HOST)}\.(\d+)-[0-9a-f]+", name[len(prefix):-len(".partial")])
+        if name == f"{prefix}partial" or (owner and not _alive(int(owner[1]))):
+            _discard(Path(entry.path))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # someone else's live process
+        return True
+    except (ProcessLookupError, OverflowError):  # gone, or a pid no system hands out
+        return False
+    return True
 
 
 def _discard(tmp: Path) -> None:

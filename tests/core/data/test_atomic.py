@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
 
 import pytest
@@ -72,3 +73,33 @@ def test_an_unwritable_place_is_one_clear_error(tmp_path):
         with atomic_output(blocker / "sub" / "target") as sink:
             sink.write(b"x")
     assert "\n" not in info.value.message and blocker.read_text().startswith("a file")
+
+
+def test_two_writers_of_one_file_at_once_both_finish_whole(tmp_path):
+    target = tmp_path / "target"
+    with atomic_output(target) as outer:  # e.g. four tune workers unpacking one fresh data dir
+        outer.write(b"a" * 4000)
+        with atomic_output(target) as inner:
+            inner.write(b"b" * 4000)
+        assert target.read_bytes() == b"b" * 4000
+        outer.write(b"a" * 4000)
+    assert target.read_bytes() == b"a" * 8000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
+
+
+def test_a_dead_writers_leftover_is_swept_and_a_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    from nnlab.core.data.atomic import HOST
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(done.stdout)  # a process that has ended: its pid is free
+    dead = tmp_path / f".target.{HOST}.{dead_pid}-0badf00d.partial"
+    live = tmp_path / f".target.{HOST}.{os.getpid()}-feedf00d.partial"  # this process: alive
+    other_host = tmp_path / ".target.elsewhere.1-00.partial"  # on a shared filesystem: not ours to judge
+    for leftover in (dead, live, other_host):
+        leftover.write_bytes(b"half")
+    with atomic_output(tmp_path / "target") as sink:
+        sink.write(b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["target", live.name, other_host.name])
