@@ -1,4 +1,4 @@
-"""The data layer: real IDX files through torchvision's readers, resident tensors, batches."""
+"""The data layer: real IDX files through the checked NumPy reader, resident tensors, batches."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from nnlab.core.data import Batches, load_dataset
 from nnlab.errors import DataUnavailable, NnlabError
 
 
-def test_gz_only_folder_loads_through_torchvision(idx_data_dir):
+def test_gz_only_folder_loads(idx_data_dir):
     data = load_dataset("mnist", idx_data_dir)
     assert data.train.images.shape == (200, 1, 28, 28) and data.train.images.dtype == torch.uint8
     assert data.test.images.shape == (50, 1, 28, 28)

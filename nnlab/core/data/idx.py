@@ -1,5 +1,4 @@
-"""MNIST and Fashion-MNIST: IDX files checked before anything is allocated, then read by
-torchvision's own MNIST reader.
+"""MNIST and Fashion-MNIST: IDX files checked before anything is allocated, then read with NumPy.
 
 An IDX file starts with a magic number (0, 0, type, ndim) and ndim big-endian sizes. For
 these datasets the type is 0x08 (unsigned bytes), images are N x 28 x 28 and labels N, with
@@ -18,9 +17,12 @@ from math import prod
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+import torch
+
 from nnlab.core.data.atomic import atomic_output
 from nnlab.core.data.cache import readable_root
-from nnlab.core.data.specs import archive_spec
+from nnlab.core.data.specs import IDX_CLASSES, archive_spec
 from nnlab.core.data.splits import Dataset, Split
 from nnlab.errors import NnlabError
 
@@ -87,11 +89,12 @@ class IdxFile:
         return self.header_size + prod(dims)
 
 
-def check_labels(data: bytes, path: Path) -> None:
+def check_labels(data: bytes | np.ndarray, path: Path) -> None:
     """NnlabError when any label byte is outside 0..9."""
-    if data and max(data) >= CLASSES:
-        at = next(i for i, b in enumerate(data) if b >= CLASSES)
-        raise NnlabError(f"{path} holds label {data[at]} at position {at:,}; labels must be 0-9; {FIX}")
+    values = np.frombuffer(data, dtype=np.uint8)
+    if values.size and values.max() >= CLASSES:
+        at = int(np.argmax(values >= CLASSES))
+        raise NnlabError(f"{path} holds label {values[at]} at position {at:,}; labels must be 0-9; {FIX}")
 
 
 def check_raw(part: IdxFile, path: Path) -> tuple[int, ...]:
@@ -146,7 +149,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def prepare(name: str, data_dir: Path) -> Path | None:
-    """A root holding all four files uncompressed and checked, for torchvision's reader.
+    """A root holding all four files uncompressed and checked, for `load_idx`.
 
     A folder holding only the canonical .gz archives works: they are decompressed next to
     themselves, or into the user cache when the folder is read-only. None when some file is
@@ -193,19 +196,31 @@ def copy_checked(part: IdxFile, raw: Path, target: Path) -> tuple[int, ...]:
     return dims
 
 
-def load_idx(name: str, root: Path, source: Path) -> Dataset:
-    """Read the checked files under `root` with torchvision's MNIST/FashionMNIST class."""
-    from torchvision import datasets
+def read_idx(part: IdxFile, path: Path) -> np.ndarray:
+    """The uint8 array in the IDX file at `path`: its header checked again (the file may have
+    changed since `prepare`), then exactly the bytes it declares read into an array that size."""
+    with open(path, "rb") as fh:
+        dims = part.parse_header(fh.read(part.header_size), path)
+        array = np.empty(prod(dims), dtype=np.uint8)
+        if fh.readinto(memoryview(array)) != array.size:
+            raise NnlabError(f"{path} is shorter than its IDX header declares; {FIX}")
+    if part.ndim == 1:
+        check_labels(array, path)
+    return array.reshape(dims)
 
-    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[name]
-    splits = []
-    for train in (True, False):
+
+def load_idx(name: str, root: Path, source: Path) -> Dataset:
+    """Read the checked files under `root`: images (N, 1, 28, 28) uint8, labels int64."""
+    spec = archive_spec(name)
+    folder = root / spec.folder
+    arrays = {}  # (split, ndim) -> array
+    for filename, _ in spec.files:
+        part = IdxFile(filename.removesuffix(".gz"))
         try:
-            ds = cls(str(root), train=train, download=False)
-            images, labels = ds.data, ds.targets
-        except (RuntimeError, ValueError, OSError, AssertionError, TypeError) as exc:  # changed under us
-            folder = root / archive_spec(name).folder
+            arrays[part.split, part.ndim] = read_idx(part, folder / part.filename)
+        except OSError as exc:  # deleted or made unreadable under us
             raise NnlabError(f"{name} files in {folder} could not be read ({_reason(exc)}); "
                              "import good copies with `nnlab data import PATH`") from None
-        splits.append(Split(images.unsqueeze(1).contiguous(), labels.long()))
-    return Dataset(name, splits[0], splits[1], list(cls.classes), str(source))
+    splits = [Split(torch.from_numpy(arrays[split, 3]).unsqueeze(1), torch.from_numpy(arrays[split, 1]).long())
+              for split in SPLIT_SIZES]
+    return Dataset(name, splits[0], splits[1], list(IDX_CLASSES[name]), str(source))

@@ -15,13 +15,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cifar_files import batch_bytes, class_images
 from idx import idx_bytes, write_idx_dataset
-from nnlab.core.data import archive_spec, load_dataset
+from nnlab.core.data import load_dataset
 from nnlab.core.data.cifar import parse_batch
 from nnlab.core.data.idx import IdxFile
 from nnlab.core.data.pickles import MAX_ARRAY_BYTES
 from nnlab.errors import NnlabError
 
-archive_spec("mnist")  # import torchvision now, so its modules are not counted as the reader's memory
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PYTHON_HEAP_CAP = 40 << 20  # the most Python-level memory one tiny hostile file may cost
 
