@@ -32,9 +32,30 @@ def hungarian_accuracy(table: np.ndarray) -> float:
 
 def nmi(labels: np.ndarray, assigned: np.ndarray) -> float:
     """Normalised mutual information between labels and cluster assignments."""
-    from sklearn.metrics import normalized_mutual_info_score
+    _, rows = np.unique(np.asarray(labels), return_inverse=True)
+    _, cols = np.unique(np.asarray(assigned), return_inverse=True)
+    return table_nmi(contingency(rows, cols, rows.max(initial=-1) + 1, cols.max(initial=-1) + 1))
 
-    return float(normalized_mutual_info_score(labels, assigned))
+
+def table_nmi(table: np.ndarray) -> float:
+    """NMI of a (labels, clusters) count table, as scikit-learn's normalized_mutual_info_score
+    computes it (arithmetic mean of the two entropies; 1 when neither labelling splits the data)."""
+    table = np.asarray(table, dtype=np.float64)
+    table = table[table.sum(1) > 0][:, table.sum(0) > 0]
+    if table.shape[0] == table.shape[1] <= 1:
+        return 1.0
+    total, rows, cols = table.sum(), table.sum(1), table.sum(0)
+    cells = table > 0
+    share = table[cells] / total
+    mi = max(float(np.sum(share * (np.log(table[cells]) + np.log(total) - np.log(np.outer(rows, cols)[cells])))), 0.0)
+    if mi == 0:
+        return 0.0
+    return float(mi / np.mean([_entropy(rows), _entropy(cols)]))
+
+
+def _entropy(counts: np.ndarray) -> float:
+    share = counts / counts.sum()
+    return float(-np.sum(share * (np.log(counts) - np.log(counts.sum()))))
 
 
 @torch.no_grad()
