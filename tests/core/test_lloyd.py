@@ -81,3 +81,27 @@ def test_matches_scikit_learn_on_real_mnist(shared_data):
     labels = data.train.labels[:5_000]
     first = [int(torch.nonzero(labels == d)[0]) for d in range(10)]  # the exemplar start: one image per digit
     _assert_same(x.numpy(), x[first].numpy())
+
+
+def test_the_result_does_not_depend_on_the_block_sizes(monkeypatch):
+    import nnlab.core.lloyd as module
+
+    x = torch.from_numpy(_blobs(n=3000, d=20, k=9, seed=6))
+    init = x[:9].clone()
+    whole = lloyd(x, init)
+    monkeypatch.setattr(module, "CHUNK", 97)
+    monkeypatch.setattr(module, "SMALL_CHUNK", 13)
+    blocks = lloyd(x, init)
+    assert torch.equal(whole.labels, blocks.labels) and torch.equal(whole.centers, blocks.centers)
+    assert whole.iterations == blocks.iterations
+
+
+def test_a_point_between_two_equal_centres_goes_to_the_lower_index():
+    x = torch.tensor([[0.0, 0.0], [2.0, 0.0], [1.0, 0.0]])
+    assert nearest(x, torch.tensor([[2.0, 0.0], [0.0, 0.0]])).tolist() == [1, 0, 0]
+    assert nearest(x, torch.tensor([[0.0, 0.0], [2.0, 0.0]])).tolist() == [0, 1, 0]
+
+
+def test_fewer_points_than_clusters_are_refused():
+    with pytest.raises(ValueError, match="cannot fill"):
+        lloyd(torch.zeros(2, 3), torch.zeros(3, 3))
