@@ -168,8 +168,11 @@ def test_a_worker_killed_mid_trial_is_recovered(storage_url, tiny_mnist, tmp_pat
     assert by_number[killed].state == optuna.trial.TrialState.FAIL
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed]
     assert [t.state for t in retried] == [optuna.trial.TrialState.COMPLETE]
-    if by_number[killed].params:  # caught after drawing its setting (else the grid check above covers it)
-        assert retried[0].params == by_number[killed].params
+    # the retry runs the killed trial's grid point: whatever the victim had drawn before it was
+    # caught (all, part or none of the setting) the retry drew too, with the same values
+    drawn = by_number[killed].params
+    assert {name: retried[0].params[name] for name in drawn} == drawn
+    assert set(GRID) <= set(retried[0].params)  # and the retry drew the whole setting
     assert survivor["completed_trials"] == 12 and killed not in survivor["my_trials"]
 
 
