@@ -22,13 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 COMMANDS = ("kmeans", "ae", "cae", "cnn", "mlp", "cifar")
 
 
 def synthetic_runs(root: Path, n: int, metrics_per_run: int) -> None:
     """`n` runs written directly as files, in the store's format."""
+    import numpy as np  # here: the timed processes need none of it
+
     rng = np.random.default_rng(0)
     previous = None
     for i in range(n):
@@ -58,9 +58,15 @@ def synthetic_runs(root: Path, n: int, metrics_per_run: int) -> None:
 
 
 def time_browser(root: Path) -> dict:
-    """Seconds from start until the table is filled and drawn, CPU seconds (all threads: what the
-    machine's load does not inflate), the rows shown, and this process's peak memory."""
+    """Seconds, counted from make_app (the import of the browser is timed on its own), until the
+    table is filled, until it is drawn (the screen refreshed after that), and until the browser
+    is idle (its check of the index against the files done); CPU seconds until drawn (all
+    threads: what the machine's load does not inflate), the rows shown, and peak memory."""
+    t_import = time.perf_counter()
+    from textual.worker import WorkerState
+
     from nnlab.tui.app import make_app
+    imported = time.perf_counter() - t_import
 
     async def run() -> dict:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -69,11 +75,18 @@ def time_browser(root: Path) -> dict:
             while app.loaded_at is None:
                 await asyncio.sleep(0.005)
             filled, cpu = app.loaded_at - t0, time.process_time() - c0
-            await pilot.pause()  # until the filled table has been drawn
+            painted = asyncio.Event()
+            app.call_after_refresh(painted.set)
+            await painted.wait()
             drawn, cpu_drawn = time.perf_counter() - t0, time.process_time() - c0
+            await pilot.pause()  # until the CPU is idle and the messages handled: the check has started
+            while any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+                await pilot.pause(0.01)
+            idle = time.perf_counter() - t0
             rows = app.screen.query_one("RunsTable").row_count
             await pilot.press("q")
-        return {"filled": filled, "drawn": drawn, "cpu filled": cpu, "cpu drawn": cpu_drawn, "rows": rows}
+        return {"import": imported, "filled": filled, "drawn": drawn, "idle": idle, "cpu filled": cpu,
+                "cpu drawn": cpu_drawn, "rows": rows}
 
     result = asyncio.run(run())
     result["peak MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -88,11 +101,21 @@ def measure(what: str, root: Path) -> dict:
 
 
 def time_list(root: Path) -> dict:
-    """`nnlab runs list` as a user runs it: a new process, Python start and imports included."""
-    t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "nnlab", "runs", "list", "--runs-dir", str(root)],
-                         check=True, capture_output=True, env={**os.environ, "COLUMNS": "80"})
-    return {"seconds": time.perf_counter() - t0, "lines": out.stdout.count(b"\n")}
+    """`nnlab runs list` as a user runs it: a new process, Python start and imports included;
+    its wall and CPU seconds and peak memory (os.wait4: that process's own)."""
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "nnlab", "runs", "list", "--runs-dir", str(root)],
+                                stdout=out, env={**os.environ, "COLUMNS": "80"})
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            raise SystemExit(f"nnlab runs list exited with {proc.returncode}")
+        out.seek(0)
+        lines = out.read().count(b"\n")
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak MB": usage.ru_maxrss / 1024,
+            "lines": lines}
 
 
 def main() -> None:
@@ -120,7 +143,7 @@ def main() -> None:
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         tries = [("browse, no index yet (first open)", measure("browse", root))]
         tries += [(f"browse, index in place (try {i + 1})", measure("browse", root)) for i in range(args.repeat)]
-        keys = ["filled", "drawn", "cpu filled", "cpu drawn", "peak MB", "rows"]
+        keys = ["import", "filled", "drawn", "idle", "cpu filled", "cpu drawn", "peak MB", "rows"]
         width = max(len(name) for name, _ in tries)
         print(f"{'':<{width}}  " + "  ".join(f"{k:>10}" for k in keys))
         for name, result in tries:
@@ -128,7 +151,8 @@ def main() -> None:
                                                    else f"{result[k]:>10}" for k in keys))
         for i in range(max(1, args.repeat)):
             listed = time_list(root)
-            print(f"nnlab runs list (new process, try {i + 1}): {listed['seconds']:.2f} s, {listed['lines']:,} lines")
+            print(f"nnlab runs list (new process, try {i + 1}): {listed['seconds']:.2f} s, {listed['cpu']:.2f} s CPU, "
+                  f"{listed['peak MB']:.0f} MB peak, {listed['lines']:,} lines")
 
 
 if __name__ == "__main__":

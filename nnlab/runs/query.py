@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Sequence
 
 from nnlab.errors import NnlabError
@@ -57,8 +58,8 @@ def key_metric(summary: dict) -> tuple[str, Any] | None:
     """
     numbers = {k: v for k, v in summary.items()
                if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    if not numbers:
-        return None
+    if len(numbers) < 2:  # a key metric as the index keeps it: nothing to rank
+        return next(iter(numbers.items()), None)
 
     def rank(name: str) -> tuple[int, int, int]:
         low = name.lower()
@@ -160,21 +161,27 @@ def parse_filter(text: str) -> Callable[[Run], bool]:
 
     def match(run: Run) -> bool:
         status = status_of(run)
-        config = {k.lower(): v for k, v in flatten(run.config).items()}
-        haystack = " ".join([run.id.lower(), run.command.lower(), status, *(str(v).lower() for v in config.values()),
-                             (run.error or "").lower()])
+        config: dict | None = None  # made for the first term that looks at it
+        haystack = None
         for term in terms:
             key, sep, want = term.partition(":")
             if sep and key:
                 if key in _FIELDS:
                     if not matches(want, {"command": run.command, "status": status, "id": run.id}[key]):
                         return False
-                else:
-                    hits = [v for k, v in config.items() if k == key or k.endswith("." + key)]
-                    if not any(matches(want, v) for v in hits):
-                        return False
-            elif term not in haystack:
-                return False
+                    continue
+                if config is None:
+                    config = {k.lower(): v for k, v in flatten(run.config).items()}
+                hits = [v for k, v in config.items() if k == key or k.endswith("." + key)]
+                if not any(matches(want, v) for v in hits):
+                    return False
+            else:
+                if haystack is None:
+                    haystack = " ".join([run.id.lower(), run.command.lower(), status,
+                                         *(str(v).lower() for v in flatten(run.config).values()),
+                                         (run.error or "").lower()])
+                if term not in haystack:
+                    return False
         return True
 
     return match
@@ -201,42 +208,62 @@ def tree_order(runs: Sequence[Run], key: Callable[[Run], Any] | None = None,
     """Runs as (run, depth): each child right under its parent, siblings sorted by `key`.
 
     A child whose parent is not among `runs` (filtered out or deleted) is shown at the top level.
+    One pass to group, one sort per family and a stack instead of recursion: O(n log n) for the
+    sorts and O(n) for the rest, with no depth limit; a run without children costs one append.
     """
-    key = key or (lambda r: r.id)
+    key = key or _run_id
     ids = {r.id for r in runs}
     children: dict[str, list[Run]] = {}
     roots = []
     for run in runs:
-        if run.parent and run.parent in ids and run.parent != run.id:
-            children.setdefault(run.parent, []).append(run)
+        parent = run.parent
+        if parent and parent in ids and parent != run.id:
+            children.setdefault(parent, []).append(run)
         else:
             roots.append(run)
     out: list[tuple[Run, int]] = []
-    seen: set[str] = set()
 
-    def visit(run: Run, depth: int) -> None:
-        if run.id in seen:  # a cycle in hand-edited files must not hang us
-            return
-        seen.add(run.id)
-        out.append((run, depth))
-        for child in sort_runs(children.get(run.id, []), key, reverse):
-            visit(child, depth + 1)
+    def descend(top: Run, seen: set[str] | None) -> None:
+        # every run has one parent, so from a root each is reached once; `seen` guards the rest
+        stack = [(top, 0)]
+        while stack:
+            run, depth = stack.pop()
+            if seen is not None:
+                if run.id in seen:  # a cycle in hand-edited files must not hang us
+                    continue
+                seen.add(run.id)
+            out.append((run, depth))
+            family = children.get(run.id)
+            if family:
+                stack.extend((child, depth + 1) for child in reversed(sort_runs(family, key, reverse)))
 
     for root in sort_runs(roots, key, reverse):
-        visit(root, 0)
-    # runs whose parents form a cycle (hand-edited files) have no root: list them anyway
-    for run in sort_runs([r for r in runs if r.id not in seen], key, reverse):
-        visit(run, 0)
+        if children and root.id in children:
+            descend(root, None)
+        else:
+            out.append((root, 0))
+    if len(out) < len(runs):  # runs whose parents form a cycle (hand-edited files) have no root: list them anyway
+        seen = {run.id for run, _ in out}
+        for run in sort_runs([r for r in runs if r.id not in seen], key, reverse):
+            descend(run, seen)
     return out
+
+
+def _run_id(run: Run) -> str:
+    return run.id
 
 
 def sort_runs(runs: Sequence[Run], key: Callable[[Run], Any], reverse: bool = False) -> list[Run]:
     """Sort with None/unknown values always last, whatever the direction."""
-    known = [(key(r), r) for r in runs]
-    have = [(k, r) for k, r in known if k is not None and k != ""]
-    missing = [r for k, r in known if k is None or k == ""]
+    have, missing = [], []
+    for run in runs:
+        value = key(run)
+        if value is None or value == "":
+            missing.append(run)
+        else:
+            have.append((value, run))
     try:
-        have.sort(key=lambda kr: kr[0], reverse=reverse)
+        have.sort(key=itemgetter(0), reverse=reverse)
     except TypeError:  # mixed types: compare as text
         have.sort(key=lambda kr: str(kr[0]), reverse=reverse)
     return [r for _, r in have] + missing
@@ -249,5 +276,5 @@ def run_record(run: Run, summary: dict | None = None) -> dict[str, Any]:
         "id": run.id, "command": run.command, "status": status_of(run),
         "started": run.info.get("start") or "", "duration_s": duration_of(run),
         "key_metric": found[0] if found else None, "key_value": found[1] if found else None,
-        "parent": run.parent, "path": str(run.path), "error": status_note(run),
+        "parent": run.parent, "path": run.location, "error": status_note(run),
     }

@@ -92,6 +92,11 @@ class Run:
         return self.path.name
 
     @property
+    def location(self) -> str:
+        """The run folder's path as text (what a listing prints)."""
+        return str(self.path)
+
+    @property
     def command(self) -> str:
         return self.info.get("command", "?")
 
@@ -112,18 +117,22 @@ class Run:
         return self.info.get("start_time")
 
     @property
+    def ended(self) -> float | None:
+        return self.info.get("end_time")
+
+    @property
     def duration(self) -> float | None:
         """Seconds from start to end (or to now for a running run)."""
-        start = self.info.get("start_time")
+        start = self.started
         if start is None:
             return None
-        end = self.info.get("end_time") or (time.time() if self.status == "running" else None)
+        end = self.ended or (time.time() if self.status == "running" else None)
         return None if end is None else end - start
 
     def process_state(self) -> str:
         """For a run marked running: `alive` (its process runs on this host), `gone` (it
         crashed or was killed) or `unknown` (another host's run, e.g. rsynced); else `ended`."""
-        if self.error or self.info.get("status") != "running":
+        if self.status != "running":  # an unreadable run's status is `unreadable`
             return "ended"
         pid, host = self.info.get("pid"), self.info.get("host")
         if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or host != HOST:

@@ -25,7 +25,7 @@ from nnlab.runs import index
 from nnlab.runs.store import Run, RunStore
 from nnlab.tui.compare import CompareScreen
 from nnlab.tui.detail import HALFBLOCK, RunScreen
-from nnlab.tui.runs_table import COLUMNS, SORTABLE, RunsTable
+from nnlab.tui.runs_table import COLUMNS, SORTABLE, RunsTable, bindings
 from nnlab.tui.tables import ConfirmScreen
 from nnlab.tui.widgets import HelpScreen
 from nnlab.view.format import plain
@@ -37,16 +37,12 @@ TABLE_POLL_S = 2.0
 class RunsScreen(Screen):
     """The runs table with its filter box and status line."""
 
-    BINDINGS = [
-        Binding("q", "app.quit", "Quit"),
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("c", "compare", "Compare"),
-        Binding("d", "delete", "Delete"),
-        Binding("r", "rerun", "Re-run"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("x", "clear_selection", "Unselect all", show=False),
-        Binding("ctrl+r", "reload", "Reload", show=False),
-    ]
+    BINDINGS = bindings(
+        shown=[("q", "app.quit", "Quit"), ("slash", "focus_filter", "Filter"), ("c", "compare", "Compare"),
+               ("d", "delete", "Delete"), ("r", "rerun", "Re-run")],
+        hidden=[("escape", "clear_filter", "Clear filter"), ("x", "clear_selection", "Unselect all"),
+                ("ctrl+r", "reload", "Reload")],
+    )
 
     def __init__(self, store: RunStore, poll_s: float = TABLE_POLL_S) -> None:
         super().__init__()
@@ -70,40 +66,49 @@ class RunsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="load")
     def load_runs(self) -> None:
-        """Show the runs as the index knows them, then check the index against the files and update."""
+        """Show the runs as the index knows them; once they are drawn, check_runs checks them."""
         known = index.load(self.store)
-        self.app.call_from_thread(self._show_runs, known.runs(), known.summaries())
-        changed, summaries = index.refresh(known)
-        if changed:
-            self.app.call_from_thread(self._apply_poll, changed, [], summaries)
+        self.app.call_from_thread(self._show_runs, known, known.runs(), known.summaries())
 
-    def _show_runs(self, runs: list[Run], summaries: dict[str, dict]) -> None:
+    def _show_runs(self, known: index.Index, runs: list[Run], summaries: dict[str, dict]) -> None:
         table = self.query_one(RunsTable)
         table.summaries = summaries
         table.set_runs(runs)
         self.loaded = True
         self.app.loaded_at = time.perf_counter()
+        self.call_after_refresh(self.check_runs, known)  # after the first paint, not competing with it
+
+    @work(thread=True, exclusive=True, group="check")
+    def check_runs(self, known: index.Index) -> None:
+        """Check the index against the files (new, removed and rewritten runs) and update the table."""
+        changes = index.refresh(known)
+        if changes.runs or changes.removed:
+            self.app.call_from_thread(self._apply_poll, changes.runs, changes.removed, changes.summaries())
 
     @work(thread=True, exclusive=True, group="poll")
     def poll_runs(self) -> None:
-        """Find new and removed runs, and re-read running ones (their status and duration change)."""
+        """Find new and removed runs, and re-read the running and unreadable ones whose files changed.
+
+        A running run is passed on either way: its duration grows, and its status turns stale when
+        its process is gone. Folder names and two stats a watched run: no file is read unless it changed.
+        """
         if not self.loaded:
             return
         table = self.query_one(RunsTable)
         known = dict(table.runs)
-        paths = {p.name: p for p in self.store.paths()}
-        removed = [run_id for run_id in known if run_id not in paths]
-        changed = [Run.load(path) for name, path in paths.items() if name not in known]
-        finished = {}
+        root = self.store.root
+        names = set(index.run_folders(root))
+        removed = [run_id for run_id in known if run_id not in names]
+        changed = [index.read_run(root, name) for name in names if name not in known]
         for run_id, run in known.items():
-            if run_id in paths and (run.error or run.info.get("status") == "running"):
-                fresh = Run.load(run.path)
-                changed.append(fresh)
-                if fresh.info.get("status") not in (None, "running"):
-                    finished[run_id] = fresh.summary()
-        finished.update({run.id: run.summary() for run in changed if run.id not in known and not run.error})
+            if run_id not in names or not (run.error or run.status == "running"):
+                continue
+            if not run.fresh():
+                changed.append(index.read_run(root, run_id))
+            elif not run.error:
+                changed.append(run)
         if changed or removed:
-            self.app.call_from_thread(self._apply_poll, changed, removed, finished)
+            self.app.call_from_thread(self._apply_poll, changed, removed, index.key_metrics(changed))
 
     def _apply_poll(self, changed: list[Run], removed: list[str], summaries: dict[str, dict]) -> None:
         table = self.query_one(RunsTable)

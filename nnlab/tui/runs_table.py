@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from nnlab.runs import query
+from nnlab.runs import index, query
 from nnlab.runs.store import Run
 from nnlab.view import format as fmt
 from nnlab.view.overview import STATUS_STYLE
@@ -65,6 +65,11 @@ GAP = 2  # spaces between columns
 Cell = tuple[str, str]  # text, Rich style ("" for the row's own)
 
 
+def bindings(shown: list[tuple[str, str, str]], hidden: list[tuple[str, str, str]]) -> list[Binding]:
+    """A widget's keys from (keys, action, description) rows: `shown` in the footer, `hidden` only in `?`."""
+    return [Binding(*row) for row in shown] + [Binding(*row, show=False) for row in hidden]
+
+
 class RunsTable(ScrollView, can_focus=True):
     """Runs as rows. Holds the runs it was given; it never reads files itself."""
 
@@ -84,18 +89,12 @@ class RunsTable(ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = [
-        Binding("enter", "open", "Open"),
-        Binding("space", "toggle_select", "Select"),
-        Binding("s", "next_sort", "Sort"),
-        Binding("S", "reverse_sort", "Reverse", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home,g", "jump(0)", "Top", show=False),
-        Binding("end,G", "jump(-1)", "Bottom", show=False),
-    ]
+    BINDINGS = bindings(
+        shown=[("enter", "open", "Open"), ("space", "toggle_select", "Select"), ("s", "next_sort", "Sort")],
+        hidden=[("S", "reverse_sort", "Reverse"), ("down,j", "cursor(1)", "Down"), ("up,k", "cursor(-1)", "Up"),
+                ("pagedown", "page(1)", "Page down"), ("pageup", "page(-1)", "Page up"),
+                ("home,g", "jump(0)", "Top"), ("end,G", "jump(-1)", "Bottom")],
+    )
 
     class Opened(Message):
         """The user asked to open a run (enter)."""
@@ -168,11 +167,15 @@ class RunsTable(ScrollView, can_focus=True):
     def rebuild(self) -> None:
         """Filter, order and redraw every row, keeping the cursor on the same run."""
         current = self.current_run()
-        pred = query.parse_filter(self.filter_text)
-        matching = [run for run in self.runs.values() if pred(run)]
+        if self.filter_text.strip():
+            pred = query.parse_filter(self.filter_text)
+            matching = [run for run in self.runs.values() if pred(run)]
+        else:
+            matching = list(self.runs.values())
         column = next(c for c in COLUMNS if c.key == self.sort_key)
-        self.shown = query.tree_order(matching, key=lambda r: column.sort(self, r), reverse=self.reverse)
-        self._index = {run.id: i for i, (run, _) in enumerate(self.shown)}
+        with index.many_objects():
+            self.shown = query.tree_order(matching, key=lambda r: column.sort(self, r), reverse=self.reverse)
+            self._index = {run.id: i for i, (run, _) in enumerate(self.shown)}
         self._cells = {}
         self._widths = self._base_widths()
         for row in range(min(len(self.shown), max(self.size.height, 50))):  # the first screenful now
