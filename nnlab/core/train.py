@@ -3,7 +3,9 @@
 An experiment supplies an *objective* — `objective(model, inputs, labels) -> (loss, extras)`
 where `extras` maps names to batch-mean tensors (accuracy, say) — and the loop does the
 rest: epochs, batches, the optimizer step, evaluation on the test split each epoch,
-progress with live loss and throughput, per-step and per-epoch metrics, callbacks.
+progress with live loss and throughput, per-step and per-epoch metrics, callbacks. An
+objective that computes the gradients itself sets the parameters' `.grad` and returns its
+loss detached; the loop then steps without calling `backward`.
 
 Per-epoch means are recorded under their own names (`loss`, `acc`, ...) for each split; the
 running training loss every `log_every` steps is recorded as `step_loss`, so a reader can
@@ -112,10 +114,13 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
         seen = 0
         with recorder.progress(len(train), f"epoch {epoch}/{epochs}") as bar:
             for inputs, labels in train:
-                loss, extras = objective(model, inputs, labels)
                 optimizer.zero_grad(set_to_none=True)
+                loss, extras = objective(model, inputs, labels)
                 if scaler is None:
-                    loss.backward()
+                    if loss.requires_grad:
+                        loss.backward()
+                    elif not _has_gradients(optimizer):
+                        raise RuntimeError("the objective's loss needs no gradient, yet it filled in none")
                     optimizer.step()
                 else:
                     scaler.scale(loss).backward()
@@ -152,6 +157,12 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, objective: Objective
             recorder.info(f"stopped after step {state.step} (epoch {epoch}/{epochs}): {state.stop}")
             break
     return state.history
+
+
+def _has_gradients(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether any parameter has a gradient: an objective may fill them in itself and return its
+    loss detached (kmeans does: autograd's gradient, computed without building a graph)."""
+    return any(p.grad is not None for group in optimizer.param_groups for p in group["params"])
 
 
 def _record_epoch(recorder: Recorder, result: EpochResult, step: int, seen: int) -> None:

@@ -1,24 +1,23 @@
 """`nnlab kmeans`: k-means clustering of MNIST by a network trained with SGD (question 1).
 
-The network's centres are compared with Lloyd's k-means (scikit-learn's algorithm; on a GPU in
-torch, nnlab.core.lloyd) started from the same initial centres, so the user sees how close
-minibatch SGD gets to the exact algorithm.
+The network's centres are compared with Lloyd's k-means (scikit-learn's algorithm, in torch:
+nnlab.core.lloyd) started from the same initial centres, so the user sees how close minibatch
+SGD gets to the exact algorithm.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import torch
-from torch import nn
 
-from nnlab.core.data import Batches, Dataset, to_float
-from nnlab.core.lloyd import lloyd as lloyd_kmeans
+from nnlab.core.data import Batches, Dataset, Split, to_float
+from nnlab.core.lloyd import lloyd
 from nnlab.core.metrics import contingency, hungarian_accuracy, nearest_centers, nmi
 from nnlab.core.models.kmeans import KMeansNet
 from nnlab.core.train import fit
 from nnlab.experiments.base import Setup, prepare
 from nnlab.experiments.clustering import Clustering, report_clustering
 from nnlab.experiments.kmeans.config import KMeansConfig
+from nnlab.experiments.kmeans.gradient import PlainSGD, batch_loss, set_gradient
 from nnlab.experiments.kmeans.report import WHY_DEAD, compare, save_centers, show_step_sizes
 from nnlab.experiments.kmeans.step import StepSizeMeter
 from nnlab.runs.recorder import Recorder
@@ -55,10 +54,13 @@ def initial_centers(config: KMeansConfig, data: Dataset, generator: torch.Genera
 
 # ---- analysis ----------------------------------------------------------------------------
 
-def analyse(centers: torch.Tensor, data: Dataset) -> Clustering:
-    """Assign every training image to its nearest centre and measure the partition."""
+def analyse(centers: torch.Tensor, data: Dataset, points: torch.Tensor | None = None) -> Clustering:
+    """Assign every training image to its nearest centre and measure the partition.
+
+    `points` are the training images as floats, when the caller has them already.
+    """
     k = len(centers)
-    points = to_float(data.train.images).reshape(len(data.train), -1)
+    points = (to_float(data.train.images) if points is None else points).reshape(len(data.train), -1)
     assigned, sq_dist = nearest_centers(points, centers)
     labels = data.train.labels.cpu().numpy()
     assigned_np = assigned.cpu().numpy()
@@ -86,20 +88,6 @@ def collapsed_centers(centers: torch.Tensor, sizes: list[int]) -> list[str]:
     return notes
 
 
-def lloyd(initial: torch.Tensor, data: Dataset) -> torch.Tensor:
-    """Lloyd's k-means from the same initial centres, scikit-learn's algorithm: on a GPU in torch on
-    the resident tensor (nnlab.core.lloyd); on a CPU through scikit-learn, whose one-thread loop
-    was 1.6-2x faster than torch's there on MNIST."""
-    flat = to_float(data.train.images).reshape(len(data.train), -1)
-    if flat.device.type != "cpu":
-        return lloyd_kmeans(flat, initial).centers
-    from sklearn.cluster import KMeans
-
-    model = KMeans(n_clusters=len(initial), init=initial.cpu().numpy(), n_init=1, algorithm="lloyd")
-    model.fit(flat.numpy())
-    return torch.from_numpy(model.cluster_centers_.astype(np.float32))
-
-
 # ---- the run -----------------------------------------------------------------------------
 
 def run(config: KMeansConfig, recorder: Recorder, setup: Setup | None = None) -> dict:
@@ -113,19 +101,22 @@ def run(config: KMeansConfig, recorder: Recorder, setup: Setup | None = None) ->
         model.centers.copy_(start)
     save_centers(recorder, start, "initial_centers.png", f"initial centres ({config.init})", show=False)
 
-    loss_fn = nn.MSELoss()
     meter = StepSizeMeter(config.k, config.reduction, config.lr)
 
     def objective(net, images, _labels):
-        if net.training:
-            meter.observe(net, net.flatten(images))
-        error = net(images)
-        if config.reduction == "image":  # the seed's derivation: summed over pixels, averaged over the batch
-            return (error ** 2).sum(1).mean(), {}
-        return loss_fn(error, torch.zeros_like(error)), {}  # the test loop reports loss only
+        if not net.training:  # the test loop reports loss only
+            return batch_loss(net(images), config.reduction), {}
+        x0 = net.flatten(images)
+        loss, weights = set_gradient(net, x0, config.reduction)  # autograd's gradient, without its graph
+        meter.observe(net, x0, weights)
+        return loss, {}
 
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
-    train = Batches(data.train, config.batch_size, generator=generator)
+    optimizer = PlainSGD(model.parameters(), lr=config.lr)  # torch.optim.SGD's steps
+    # the training images as floats once, for the batches, Lloyd and the analyses alike: slicing
+    # them gives each batch to_float would (the same division), without converting it every step
+    points = to_float(data.train.images)
+    train = Batches(Split(points, data.train.labels), config.batch_size, generator=generator,
+                    transform=lambda images: images)
     test = Batches(data.test, 1024, shuffle=False)
     history = fit(model, optimizer, objective, train, epochs=config.epochs, recorder=recorder,
                   test=test, log_every=100, callbacks=[meter])
@@ -134,7 +125,7 @@ def run(config: KMeansConfig, recorder: Recorder, setup: Setup | None = None) ->
     centers = model.centers.detach()
     torch.save(model.state_dict(), recorder.artifact("model.pt"))
     save_centers(recorder, centers, "centers.png", "k-means network: centres after training", show=True)
-    network = analyse(centers, data)
+    network = analyse(centers, data, points)
     report_clustering(recorder, "network", network, data.classes, WHY_DEAD[config.init])
 
     result = {"dataset": data.name, "network": network.to_dict(),
@@ -142,9 +133,10 @@ def run(config: KMeansConfig, recorder: Recorder, setup: Setup | None = None) ->
               "final_test_loss": history[-1].test["loss"] if history else None, **step_sizes}
     if config.lloyd:
         recorder.info("running Lloyd's k-means from the same initial centres…")
-        lloyd_centers = lloyd(start, data).to(device)
+        # scikit-learn's algorithm, in torch on the resident tensor (nnlab.core.lloyd), on any device
+        lloyd_centers = lloyd(points.reshape(len(points), -1), start).centers
         save_centers(recorder, lloyd_centers, "lloyd_centers.png", "Lloyd k-means: centres", show=False)
-        reference = analyse(lloyd_centers, data)
+        reference = analyse(lloyd_centers, data, points)
         report_clustering(recorder, "lloyd", reference, data.classes, WHY_DEAD[config.init])
         result["lloyd"] = reference.to_dict()
         compare(recorder, network, reference)
