@@ -16,7 +16,7 @@ from typing import Annotated, Any, Callable, Optional, Union, get_args, get_orig
 
 import typer
 
-from nnlab.cli.options import EXPERIMENTS, TOOLS, JsonOpt, RunsDirOpt
+from nnlab.cli.options import EXPERIMENTS, TOOLS, JsonOpt, NoImagesOpt, RunsDirOpt
 from nnlab.errors import NnlabError
 from nnlab.experiments import REGISTRY, Experiment
 from nnlab.experiments.base import Spec, spec_of
@@ -137,6 +137,8 @@ def _command(entry: Experiment, group: bool) -> Callable[..., None]:
         from nnlab.cli.common import build, run_experiment
 
         runs_dir, json_output = values.pop("runs_dir", None), values.pop("json_output")
+        if values.pop("no_images", False):
+            values["images"] = "none"
         config = build(lambda **v: config_type(**config_kwargs(config_type, v)), **values)
         run_experiment(entry, config, runs_dir=runs_dir, json_output=json_output)
 
@@ -144,6 +146,8 @@ def _command(entry: Experiment, group: bool) -> Callable[..., None]:
     if entry.records:
         params.append(inspect.Parameter("runs_dir", _KIND, annotation=RunsDirOpt, default=None))
     params.append(inspect.Parameter("json_output", _KIND, annotation=JsonOpt, default=False))
+    if any(f.name == "images" for f in fields(config_type)):
+        params.append(inspect.Parameter("no_images", _KIND, annotation=NoImagesOpt, default=False))
     if group:
         params.insert(0, inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                            annotation=typer.Context))

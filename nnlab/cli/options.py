@@ -25,6 +25,9 @@ DeviceOverrideOpt = Annotated[Optional[str], typer.Option(
     "one; identical numbers are promised only on the same device).", rich_help_panel=COMMON, show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout; progress goes to stderr.",
                                        rich_help_panel=COMMON)]
+NoImagesOpt = Annotated[bool, typer.Option("--no-images", help="Draw no images in the terminal: the same as "
+                                           "--images none (a line naming each PNG).", rich_help_panel=COMMON,
+                                           show_default=False)]
 
 EXPERIMENTS = "Experiments"
 TOOLS = "Tools"

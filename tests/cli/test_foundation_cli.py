@@ -55,6 +55,15 @@ def test_kmeans_offline_without_data_falls_back_loudly(tmp_runs, tmp_path):
     assert strict.exit_code == 2 and "nnlab data import" in strict.output and "Traceback" not in strict.output
 
 
+def test_no_images_is_images_none(tmp_runs, tmp_path):
+    result = runner.invoke(app, ["kmeans", "--dataset", "digits", "--runs-dir", str(tmp_runs), "--epochs", "1",
+                                 "--no-lloyd", "--no-images"], color=True)
+    assert result.exit_code == 0, result.output
+    run = RunStore(tmp_runs).get("latest")
+    assert run.config["images"] == "none"
+    assert "▀" not in result.output and f"see {run.path / 'artifacts' / 'centers.png'}" in result.output
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--init", "bogus"], "--init"), (["--k", "0"], "--k"), (["--batch-size", "0"], "--batch-size"),
     (["--lr", "0"], "--lr"), (["--lr", "-2"], "--lr"), (["--device", "quantum"], "--device"),
