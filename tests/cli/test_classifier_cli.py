@@ -75,7 +75,7 @@ def test_mlp_help_lists_the_best_preset():
     res = invoke("mlp", "--help")
     text = " ".join(res.output.replace("│", " ").split())
     assert res.exit_code == 0 and "best: nnlab's best fully connected network" in text
-    assert "units 512" in text and "50; best: 512" in text
+    assert "units 1024" in text and "50; best: 1024" in text
 
 
 def test_a_diverging_mlp_stops_with_one_line(idx_data_dir, tmp_runs):

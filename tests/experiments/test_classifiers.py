@@ -119,7 +119,7 @@ def test_presets_fill_what_flags_leave_unset():
     seed = MLPConfig()
     assert (seed.layers, seed.units, seed.lr, seed.momentum, seed.schedule, seed.shift) == (3, 50, 0.01, 0.9,
                                                                                              "constant", 0)
-    assert "units 512" in preset_text("best")
+    assert "units 1024" in preset_text("best")
     with pytest.raises(NnlabError, match="--nesterov needs --momentum"):
         MLPConfig(nesterov=True, momentum=0.0)
     with pytest.raises(NnlabError, match="unknown --preset"):
