@@ -196,7 +196,9 @@ def test_every_deliverable_shape_is_composed(tmp_runs):
         w = make_run(tmp_runs, "cae", config={"arch": "pool", "skip": skip, "noise": 0.3}, image=False)
         _reconstructions(w, rows=3, seed=int(skip))
     for latent in (2, 32):
-        _mean_latent(make_run(tmp_runs, "cae", config={"arch": "funnel", "latent": latent}, image=False))
+        funnel = make_run(tmp_runs, "cae", config={"arch": "funnel", "latent": latent}, image=False)
+        _mean_latent(funnel)
+        _reconstructions(funnel, seed=latent)
     _reconstructions(make_run(tmp_runs, "ae", config={"arch": "shallow"}, image=False))
     make_run(tmp_runs, "cifar", config={"subset_per_class": [1, 10, 100, 1000, None]}, image=False,
              summary={"sizes": [10, 100, 1000, 10000, 50000], "gaps": [0.9, 0.7, 0.4, 0.2, 0.05]})
@@ -207,11 +209,13 @@ def test_every_deliverable_shape_is_composed(tmp_runs):
             figures[(name, q.id)] = q.figures
     (rows,) = figures[("cnn-ae-cae", "P6.3")]
     assert "columns: no skip | skip" in rows.caption
+    (conv_panels,) = figures[("adam-ae-ops-cifar-receptive", "Q2.2")]  # the conv funnel, λ = 2 and 32
+    assert "6 subimages" in conv_panels.caption
     (pair,) = figures[("adam-ae-ops-cifar-receptive", "Q3")]
     assert pair.caption.startswith("2 subimages")
     (gap,) = figures[("adam-ae-ops-cifar-receptive", "Q5.2")]
     assert "train − test accuracy" in gap.caption
     (four,) = figures[("fashion-mlp-landscape-ae", "P4")]
     assert four.caption.startswith("4 images: 2 test originals above their 2 reconstructions")
-    for fig in (rows, pair, gap, four):
+    for fig in (rows, conv_panels, pair, gap, four):
         assert Image.open(io.BytesIO(fig.png)).size[0] > 200
