@@ -97,7 +97,8 @@ class ImageView(Static):
 HELP = """\
 [b]nnlab browse[/b]: runs read from plain files; running ones update live.
 
-[b]Table[/b]    j/k or ↑/↓ move · enter open · space select · c compare
+[b]Table[/b]    j/k or ↑/↓ move · pgup/pgdn page · g/G or home/end first/last
+         enter open · space select · c compare
          / filter · esc clear it · s sort column · S reverse order
          d delete · r re-run (both ask first) · x unselect · ctrl+r reload
 [b]Filter[/b]   command:kmeans  status:failed  status:stale  lr:4.5

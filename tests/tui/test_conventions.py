@@ -106,3 +106,42 @@ async def test_r_reruns_the_run_through_runs_rerun(tmp_runs):
         rerun = next(r for r in t.runs.values() if r.id != original.id)
         assert rerun.command == original.command
         await until(pilot, lambda: any("finished" in str(n.message) for n in app._notifications), timeout=120)
+
+
+# how `?` writes a key that Textual names otherwise
+KEY_TEXT = {"question_mark": "?", "slash": "/", "escape": "esc", "plus": "+", "minus": "-", "down": "↓", "up": "↑",
+            "pagedown": "pgdn", "pageup": "pgup"}
+
+
+def _browser_bindings():
+    """(class name, Binding) of every binding declared in nnlab.tui."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import nnlab.tui
+    from textual.binding import Binding
+
+    for module_info in pkgutil.iter_modules(nnlab.tui.__path__):
+        module = importlib.import_module(f"nnlab.tui.{module_info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:
+                for binding in cls.__dict__.get("BINDINGS", []):
+                    yield name, binding if isinstance(binding, Binding) else Binding(*binding)
+
+
+def test_every_binding_shows_in_the_footer_or_in_help():
+    import re
+
+    from nnlab.tui.widgets import HELP
+
+    help_text = re.sub(r"\[/?[a-z ]*\]", "", HELP)  # the markup's tags off
+    bindings = list(_browser_bindings())
+    assert len(bindings) > 40
+    for owner, binding in bindings:
+        assert binding.description, f"{owner} binds {binding.key} without a description"
+        if binding.show:
+            continue  # in the footer while its screen or widget has focus
+        keys = [KEY_TEXT.get(key, key) for key in binding.key.split(",")]
+        documented = [key for key in keys if re.search(rf"(?<![\w+]){re.escape(key)}(?![\w])", help_text)]
+        assert documented, f"{owner}'s {binding.key} ({binding.description}) is neither in the footer nor in ?"
