@@ -77,6 +77,14 @@ def main() -> None:
     nnlab.cli.process."""
     process.install()
     try:
+        _run_app()
+    finally:
+        process.leaving()
+
+
+def _run_app() -> None:
+    """The app, its usage errors as one line and exit code 2."""
+    try:
         code = app(standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt) as exc:  # before a run existed: nothing to keep
         typer.echo("aborted", err=True)

@@ -4,6 +4,9 @@
   marked interrupted with its metrics kept, and the process exits 143 (Ctrl-C: 130).
 - A second signal while the first is still closing the run is ignored, so the run is never left
   half-written; a third (the run is stuck) ends the process at once.
+- Once the process is on its way out after a signal (the run closed, the exit code chosen),
+  further SIGINT/SIGTERM are ignored: Python's shutdown would otherwise put back the default
+  action, and a second Ctrl-C landing then would kill the process by signal, not exit 130.
 - When the reader of stdout or stderr goes away (`nnlab ops-check | head -1`), further output
   is dropped instead of raising BrokenPipeError: the run completes and the exit code is 0.
 """
@@ -77,10 +80,20 @@ class _PipeSafe:
         return getattr(self._stream, name)
 
 
+_HANDLER = _Signals()
+
+
 def install() -> None:
     """Handle SIGINT and SIGTERM as above, and make stdout and stderr safe to have closed."""
-    handler = _Signals()
+    handler = _HANDLER
     signal.signal(signal.SIGINT, handler.handle)
     signal.signal(signal.SIGTERM, handler.handle)
     sys.stdout = _PipeSafe(sys.stdout)  # type: ignore[assignment]
     sys.stderr = _PipeSafe(sys.stderr)  # type: ignore[assignment]
+
+
+def leaving() -> None:
+    """Call as the process exits: after a signal, ignore any more (see the module's docstring)."""
+    if _HANDLER.received:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
