@@ -114,6 +114,37 @@ def test_generators_sample_side_by_side(tmp_runs, idx_data_dir):
     assert {"samples.png", "samples_0_generative.png", "samples_1_vae.png"} <= names
 
 
+def test_linear_ae_prints_pca_beside_it_and_saves_both_bases(tmp_runs, idx_data_dir):
+    """P5.3 from the command line: the table, the angles, the basis figure, and the numbers in --json."""
+    res = invoke("ae", "--arch", "linear", "--latent", "3", "--epochs", "1", "--device", "cpu", "--images", "none",
+                 "--data-dir", str(idx_data_dir), "--runs-dir", str(tmp_runs))
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "linear autoencoder vs PCA, K = 3" in text and "principal angles between the decoder's column space" in text
+    out = train(tmp_runs, idx_data_dir, "ae", "--arch", "linear", "--latent", "3")
+    run = RunStore(tmp_runs).get(out["run_id"])
+    assert run.config["loss"] == "mse" and run.summary()["pca_test_mse"] == pytest.approx(out["pca_test_mse"])
+    assert 0 < out["pca_test_mse"] < out["linear_ae_test_mse"] < 1  # one epoch is short of PCA's optimum
+    angles = out["principal_angles_deg"]
+    assert len(angles) == 3 and angles == sorted(angles) and all(0 <= a <= 90 for a in angles)
+    state = torch.load(run.path / "artifacts" / "model.pt", weights_only=True)
+    assert [tuple(v.shape) for k, v in state.items() if k.endswith("weight")] == [(3, 784), (784, 3)]  # 784-K-784
+    from PIL import Image
+
+    with Image.open(run.path / "artifacts" / "pca_basis.png") as basis:  # two rows of K images
+        assert basis.format == "PNG" and basis.width > basis.height
+
+
+@pytest.mark.parametrize("command, said", [
+    (["cae"], ["generative only: mirror (assumed, as the seed's HW6 Q3 CNN is missing",
+               "σ = 0.3 is assumed, cnn-ae-cae 6.3's value"]),
+    (["ae"], ["linear (784-K-784, no activation, MSE; beside PCA with K components"]),
+])
+def test_help_states_what_was_assumed(command, said):
+    text = " ".join(invoke(*command, "--help").output.replace("│", " ").split())
+    assert all(s in text for s in said), text
+
+
 def test_summary_prints_the_table_and_trains_nothing(tmp_runs):
     res = invoke("cae", "--arch", "generative", "--summary", "--runs-dir", str(tmp_runs))
     assert res.exit_code == 0, res.output
@@ -143,6 +174,8 @@ def test_summary_prints_the_table_and_trains_nothing(tmp_runs):
     (("cae", "--arch", "strided", "--skip"), "--skip applies to --arch pool"),
     (("cae", "--arch", "pool", "--encoder", "mirror"), "--encoder applies to --arch generative only"),
     (("cae", "--latent", "0"), "--latent must be at least 1"),
+    (("ae", "--arch", "linear", "--latent", "785"), "--latent must be at most 784 with --arch linear"),
+    (("ae", "--arch", "linear", "--loss", "l1"), "--loss 'l1' does not suit --arch linear"),
     (("ae", "cluster", "no-such-run"), "no run matches 'no-such-run'"),
     (("cae", "generate", "no-such-run"), "no run matches"),
     (("ae", "cluster", "latest", "--mapping", "best"), "unknown --mapping 'best'"),

@@ -120,6 +120,9 @@ class AEConfig(AutoencoderConfig):
         if self.widths is not None and (not self.widths or self.widths[0] != IMAGE_SIZE):
             raise NnlabError(f"--widths must start at {IMAGE_SIZE} (the pixels of a 28x28 image) "
                              f"and list positive sizes, e.g. 784,256,64; got {','.join(map(str, self.widths))}")
+        if self.arch == "linear" and self.widths is None and self.latent > IMAGE_SIZE:
+            raise NnlabError(f"--latent must be at most {IMAGE_SIZE} with --arch linear (PCA has one component "
+                             f"per pixel of a 28x28 image), got {self.latent}")
 
 
 @dataclass(frozen=True, kw_only=True)
